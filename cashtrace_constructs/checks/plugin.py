@@ -1,0 +1,85 @@
+"""`CashTraceChecks`: our correctness-property rules as a CDK policy-validation plugin.
+
+Validation plugins see every template of the app, Stages included, and make both `cdk synth`
+and in-process `app.synth()` fail; findings land in `cdk.out/validation-report.json` beside
+cdk-nag's.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import jsii
+from aws_cdk import (
+    IPolicyValidationContext,
+    IPolicyValidationPlugin,
+    PolicyValidationPluginReport,
+    PolicyViolatingResource,
+    PolicyViolation,
+    Stack,
+)
+from constructs import IConstruct
+
+from cashtrace_constructs.checks.rule import Finding, Rule, SynthesizedStack
+
+
+def evaluate(rules: Sequence[Rule], stacks: Sequence[SynthesizedStack]) -> list[Finding]:
+    """All findings of `rules` over `stacks`; the plugin and the tests share this."""
+    return [finding for rule in rules for finding in rule.check(stacks)]
+
+
+def _stack_tags(app: IConstruct, construct_path: str) -> dict[str, str]:
+    """Stack-level tags, read from the finished construct tree (templates do not carry them)."""
+    node: IConstruct = app
+    for segment in construct_path.split("/"):
+        node = node.node.find_child(segment)
+    return dict(node.tags.tag_values()) if isinstance(node, Stack) else {}
+
+
+@jsii.implements(IPolicyValidationPlugin)
+class CashTraceChecks:
+    def __init__(self, rules: Sequence[Rule]) -> None:
+        self._rules = tuple(rules)
+
+    @property
+    def name(self) -> str:
+        return "CashTraceChecks"
+
+    @property
+    def version(self) -> str:
+        return "1.0.0"
+
+    @property
+    def rule_ids(self) -> list[str]:
+        return [rule.rule_id for rule in self._rules]
+
+    def validate(self, context: IPolicyValidationContext) -> PolicyValidationPluginReport:
+        stacks = [
+            SynthesizedStack.load(
+                item.template_path,
+                construct_path=item.stack_construct_path,
+                region=item.region,
+                account=item.account_id,
+                tags=_stack_tags(context.app_construct, item.stack_construct_path),
+            )
+            for item in context.stack_templates
+        ]
+        findings = evaluate(self._rules, stacks)
+        rules = {rule.rule_id: rule for rule in self._rules}
+        violations = [
+            PolicyViolation(
+                rule_name=finding.rule_id,
+                description=finding.message,
+                fix=rules[finding.rule_id].fix or None,
+                severity="error",
+                violating_resources=[
+                    PolicyViolatingResource(
+                        locations=[finding.location],
+                        construct_path=finding.where,
+                        template_path=finding.stack.template_path,
+                    )
+                ],
+            )
+            for finding in findings
+        ]
+        return PolicyValidationPluginReport(success=not violations, violations=violations, plugin_version=self.version)

@@ -1,0 +1,51 @@
+"""Builds the CashTrace CDK app: environment stacks, the region lock and every synth-time check."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from aws_cdk import App, Aspects, Validations
+from cdk_nag import AwsSolutionsChecks, NIST80053R5Checks, PCIDSS321Checks
+
+from cashtrace_constructs.checks import CashTraceChecks, default_rules
+from cashtrace_constructs.config import DEFAULT_ALLOWED_REGIONS, ENVIRONMENT_NAMES, EnvironmentConfig
+from cashtrace_constructs.region_lock import RegionLock
+from stacks.environment_stack import CashTraceEnvironmentStack
+from stacks.environments import all_environments
+
+CDK_JSON = Path(__file__).resolve().parent.parent / "cdk.json"
+
+
+def cdk_json_context() -> dict[str, Any]:
+    """The feature flags of cdk.json, for apps built in-process (the CLI passes them itself)."""
+    context: dict[str, Any] = json.loads(CDK_JSON.read_text())["context"]
+    return context
+
+
+def new_app(*, context: Mapping[str, Any] | None = None, **kwargs: Any) -> App:
+    """An App with cdk.json's feature flags, as `cdk synth` would build it."""
+    return App(context={**cdk_json_context(), **(context or {})}, **kwargs)
+
+
+def build_app(
+    app: App,
+    environments: Sequence[EnvironmentConfig] | None = None,
+    *,
+    allowed_regions: Sequence[str] = DEFAULT_ALLOWED_REGIONS,
+) -> dict[str, CashTraceEnvironmentStack]:
+    """Add every environment stack to `app` and attach the region lock and the checks once."""
+    if environments is None:
+        accounts = {f"account.{name}": app.node.try_get_context(f"account.{name}") for name in ENVIRONMENT_NAMES}
+        environments = all_environments(accounts)
+    stacks = {config.name: CashTraceEnvironmentStack(app, config.stack_name, config=config) for config in environments}
+    Aspects.of(app).add(RegionLock(allowed_regions))
+    Validations.of(app).add_plugins(
+        AwsSolutionsChecks(app),
+        PCIDSS321Checks(app),
+        NIST80053R5Checks(app),
+        CashTraceChecks(default_rules(allowed_regions)),
+    )
+    return stacks

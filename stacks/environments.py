@@ -1,0 +1,142 @@
+"""dev, staging and prod: the one place where environments differ.
+
+Account ids are not committed. Each comes from CDK context (`-c account.prod=...`), else from
+the environment (`CASHTRACE_PROD_ACCOUNT`), else a documented placeholder so that `cdk synth`
+works on a laptop with no AWS credentials. Deploying with a placeholder fails at bootstrap
+lookup, never silently in the wrong account.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from typing import Any
+
+from cashtrace_constructs.config import (
+    AutoScalingConfig,
+    DeploymentStrategy,
+    Environment,
+    EnvironmentConfig,
+    EnvironmentVariable,
+    InfrastructureConfig,
+    NetworkConfig,
+    ResourceConfig,
+    ResourceType,
+    RollbackConfig,
+    SecretReference,
+    StrategyType,
+)
+
+REGION = "af-south-1"
+
+PLACEHOLDER_ACCOUNTS: Mapping[str, str] = {
+    "dev": "111111111111",
+    "staging": "222222222222",
+    "prod": "333333333333",
+}
+
+
+def account_for(name: str, context: Mapping[str, Any] | None = None) -> str:
+    """Account id of one environment: context, then environment variable, then placeholder."""
+    from_context = (context or {}).get(f"account.{name}")
+    if from_context:
+        return str(from_context)
+    return os.environ.get(f"CASHTRACE_{name.upper()}_ACCOUNT", PLACEHOLDER_ACCOUNTS[name])
+
+
+def _api(size: str, scaling: AutoScalingConfig) -> ResourceConfig:
+    return ResourceConfig(type=ResourceType.COMPUTE, name="api", size=size, auto_scaling=scaling)
+
+
+def dev(context: Mapping[str, Any] | None = None) -> EnvironmentConfig:
+    return EnvironmentConfig(
+        environment=Environment(
+            name="dev",
+            url="https://dev.cashtrace.ng",
+            requires_approval=False,
+            auto_deploy_branch="main",
+            variables=(EnvironmentVariable("LOG_LEVEL", "DEBUG"),),
+            secrets=(SecretReference("cashtrace/dev/api-keys", "API_KEYS"),),
+        ),
+        infrastructure=InfrastructureConfig(
+            account=account_for("dev", context),
+            region=REGION,
+            networking=NetworkConfig(cidr="10.10.0.0/16", nat_gateways=1),
+            resources=(
+                _api(
+                    "256/512",
+                    AutoScalingConfig(
+                        min_replicas=1, max_replicas=2, target_cpu=70, target_memory=80, scale_down_delay=300
+                    ),
+                ),
+            ),
+        ),
+        deployment_strategy=DeploymentStrategy(
+            type=StrategyType.BLUE_GREEN, health_check_path="/health", health_check_timeout=5
+        ),
+        rollback=RollbackConfig(automatic=True, health_check_failures=3, rollback_timeout=300),
+    )
+
+
+def staging(context: Mapping[str, Any] | None = None) -> EnvironmentConfig:
+    return EnvironmentConfig(
+        environment=Environment(
+            name="staging",
+            url="https://staging.cashtrace.ng",
+            requires_approval=False,
+            auto_deploy_branch="main",
+            variables=(EnvironmentVariable("LOG_LEVEL", "INFO"),),
+            secrets=(SecretReference("cashtrace/staging/api-keys", "API_KEYS"),),
+        ),
+        infrastructure=InfrastructureConfig(
+            account=account_for("staging", context),
+            region=REGION,
+            networking=NetworkConfig(cidr="10.20.0.0/16", nat_gateways=1),
+            resources=(
+                _api(
+                    "512/1024",
+                    AutoScalingConfig(
+                        min_replicas=2, max_replicas=4, target_cpu=60, target_memory=75, scale_down_delay=300
+                    ),
+                ),
+            ),
+        ),
+        deployment_strategy=DeploymentStrategy(
+            type=StrategyType.CANARY, health_check_path="/health", health_check_timeout=5, canary_percentage=10
+        ),
+        rollback=RollbackConfig(automatic=True, health_check_failures=3, rollback_timeout=240),
+    )
+
+
+def prod(context: Mapping[str, Any] | None = None) -> EnvironmentConfig:
+    return EnvironmentConfig(
+        environment=Environment(
+            name="prod",
+            url="https://app.cashtrace.ng",
+            requires_approval=True,
+            variables=(EnvironmentVariable("LOG_LEVEL", "INFO"),),
+            secrets=(SecretReference("cashtrace/prod/api-keys", "API_KEYS"),),
+        ),
+        infrastructure=InfrastructureConfig(
+            account=account_for("prod", context),
+            region=REGION,
+            networking=NetworkConfig(cidr="10.30.0.0/16", nat_gateways=3),
+            resources=(
+                _api(
+                    "1024/2048",
+                    AutoScalingConfig(
+                        min_replicas=3, max_replicas=12, target_cpu=60, target_memory=75, scale_down_delay=600
+                    ),
+                ),
+            ),
+        ),
+        deployment_strategy=DeploymentStrategy(
+            type=StrategyType.CANARY, health_check_path="/health", health_check_timeout=5, canary_percentage=10
+        ),
+        rollback=RollbackConfig(automatic=True, health_check_failures=2, rollback_timeout=180),
+    )
+
+
+def all_environments(context: Mapping[str, Any] | None = None) -> tuple[EnvironmentConfig, ...]:
+    """dev, staging, prod, in promotion order."""
+    return (dev(context), staging(context), prod(context))

@@ -1,0 +1,80 @@
+"""Every acknowledged cdk-nag finding, with its reason: the one place a reviewer reads them.
+
+Each entry names one construct by its path inside an environment stack (a `*` matches one
+path segment, for resources CDK creates once per AZ or per endpoint) and one rule. An entry
+whose path no longer matches anything fails synthesis, so this list cannot silently go stale.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from aws_cdk import Acknowledgment, Stack, Validations
+from constructs import IConstruct
+
+from cashtrace_constructs.errors import DeploymentError, ErrorCode
+
+
+@dataclass(frozen=True)
+class NagAcknowledgment:
+    path: str
+    rule: str
+    reason: str
+    environments: tuple[str, ...] = ("dev", "staging", "prod")
+
+
+NETWORK: list[NagAcknowledgment] = [
+    *(
+        NagAcknowledgment(
+            "Network/Vpc/publicSubnet*/DefaultRoute",
+            rule,
+            "The public subnets exist for the internet-facing load balancer and the NAT gateways; "
+            "their route to the internet gateway is their purpose. Tasks and data stores sit in "
+            "private and isolated subnets without such a route.",
+        )
+        for rule in (
+            "NIST.800.53.R5::NIST.800.53.R5-VPCNoUnrestrictedRouteToIGW",
+            "PCI.DSS.321::PCI.DSS.321-VPCNoUnrestrictedRouteToIGW",
+        )
+    ),
+    *(
+        NagAcknowledgment(
+            "Network/Vpc/All/IAMRole/DefaultPolicy/Resource",
+            rule,
+            "CDK generates this flow-log delivery policy scoped to the one flow-log group; an inline "
+            "policy on a single-purpose service role is easier to audit than a shared managed policy.",
+        )
+        for rule in (
+            "NIST.800.53.R5::NIST.800.53.R5-IAMNoInlinePolicy",
+            "PCI.DSS.321::PCI.DSS.321-IAMNoInlinePolicy",
+        )
+    ),
+]
+
+ALL: list[NagAcknowledgment] = [*NETWORK]
+
+
+def _matching(root: IConstruct, path: str) -> list[IConstruct]:
+    nodes = [root]
+    for segment in path.split("/"):
+        nodes = [child for node in nodes for child in node.node.children if fnmatch.fnmatchcase(child.node.id, segment)]
+    return nodes
+
+
+def acknowledge(stack: Stack, environment: str, acknowledgments: Iterable[NagAcknowledgment] = ALL) -> None:
+    """Apply the acknowledgments that concern `environment` to `stack`; refuse stale ones."""
+    for entry in acknowledgments:
+        if environment not in entry.environments:
+            continue
+        targets = _matching(stack, entry.path)
+        if not targets:
+            raise DeploymentError(
+                ErrorCode.CONFIG_INVALID,
+                f"acknowledgment of {entry.rule} names {entry.path!r}, which is not in {stack.node.path}; "
+                "remove or update it",
+                field="nag_acknowledgments",
+            )
+        for target in targets:
+            Validations.of(target).acknowledge(Acknowledgment(id=entry.rule, reason=entry.reason))
