@@ -403,6 +403,21 @@ class InfrastructureConfig:
         )
 
 
+# ---- Service (issue 3: blue-green service) ----
+
+
+# ---- Data layer (issue 4: database, backups, cache, storage, CDN) ----
+
+
+# ---- Secrets (issue 5: per-environment secrets) ----
+
+
+# ---- CD pipeline (issue 6) ----
+
+
+# ---- Monitoring (issue 8) ----
+
+
 @dataclass(frozen=True)
 class Ownership:
     """Cost-allocation tags every stack carries (rule: cost-allocation-tags)."""
@@ -421,6 +436,13 @@ class EnvironmentConfig:
     deployment_strategy: DeploymentStrategy
     rollback: RollbackConfig
     ownership: Ownership = field(default_factory=Ownership)
+    # service (issue 3)
+
+    # data layer (issue 4)
+
+    # secrets (issue 5)
+
+    # monitoring (issue 8)
 
     def __post_init__(self) -> None:
         self.validate()
@@ -443,6 +465,14 @@ class EnvironmentConfig:
         self.infrastructure.validate(f"{path}.infrastructure")
         self.deployment_strategy.validate(f"{path}.deployment_strategy")
         self.rollback.validate(f"{path}.rollback")
+        # service (issue 3)
+
+        # data layer (issue 4)
+
+        # secrets (issue 5)
+
+        # monitoring (issue 8)
+
         if self.is_production:
             _require(
                 self.rollback.automatic,

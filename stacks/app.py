@@ -41,6 +41,8 @@ def build_app(
         accounts = {f"account.{name}": app.node.try_get_context(f"account.{name}") for name in ENVIRONMENT_NAMES}
         environments = all_environments(accounts)
     stacks = {config.name: CashTraceEnvironmentStack(app, config.stack_name, config=config) for config in environments}
+    # CD pipeline (issue 6)
+
     Aspects.of(app).add(RegionLock(allowed_regions))
     Validations.of(app).add_plugins(
         AwsSolutionsChecks(app),

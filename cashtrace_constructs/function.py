@@ -1,0 +1,98 @@
+"""`PythonHandler`: a Lambda function from `lambdas/<name>/` with the platform's baseline.
+
+Baseline: latest Python runtime on arm64, inside the VPC's application subnets, reserved
+concurrency, an encrypted dead-letter queue, X-Ray tracing, an encrypted log group with
+retention, encrypted environment variables, and Powertools from AWS's in-region public layer
+(no Docker bundling at synth).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+
+from aws_cdk import Duration, RemovalPolicy, Stack
+from aws_cdk import aws_ec2 as ec2
+from aws_cdk import aws_kms as kms
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_logs as logs
+from aws_cdk import aws_sqs as sqs
+from constructs import Construct
+
+from cashtrace_constructs.log_retention import retention
+
+LAMBDAS_DIR = Path(__file__).resolve().parent.parent / "lambdas"
+RUNTIME = lambda_.Runtime.PYTHON_3_14
+# AWS publishes this layer in every commercial region, af-south-1 included; bump on upgrades.
+POWERTOOLS_LAYER_VERSION = 27
+POWERTOOLS_LAYER = "arn:{partition}:lambda:{region}:017000801446:layer:AWSLambdaPowertoolsPythonV3-python314-arm64:{version}"
+
+
+class PythonHandler(Construct):
+    """One Lambda function of ours; `function` is the `aws_lambda.Function`."""
+
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        source: str,
+        description: str,
+        vpc: ec2.IVpc,
+        encryption_key: kms.IKey,
+        environment: Mapping[str, str] | None = None,
+        timeout: Duration = Duration.minutes(1),
+        memory_size: int = 256,
+        reserved_concurrency: int = 2,
+        log_retention_days: int = 365,
+        security_groups: list[ec2.ISecurityGroup] | None = None,
+    ) -> None:
+        super().__init__(scope, construct_id)
+        stack = Stack.of(self)
+        code_dir = LAMBDAS_DIR / source
+        if not (code_dir / "handler.py").exists():
+            raise FileNotFoundError(f"{code_dir}/handler.py does not exist")
+        self.log_group = logs.LogGroup(
+            self,
+            "Logs",
+            retention=retention(log_retention_days),
+            encryption_key=encryption_key,
+            removal_policy=RemovalPolicy.RETAIN,
+        )
+        self.dead_letter_queue = sqs.Queue(
+            self,
+            "DeadLetters",
+            encryption=sqs.QueueEncryption.KMS,
+            encryption_master_key=encryption_key,
+            enforce_ssl=True,
+            retention_period=Duration.days(14),
+        )
+        self.function = lambda_.Function(
+            self,
+            "Function",
+            description=description,
+            runtime=RUNTIME,
+            architecture=lambda_.Architecture.ARM_64,
+            handler="handler.handler",
+            code=lambda_.Code.from_asset(str(code_dir), exclude=["__pycache__", "*.pyc", "tests"]),
+            timeout=timeout,
+            memory_size=memory_size,
+            reserved_concurrent_executions=reserved_concurrency,
+            vpc=vpc,
+            vpc_subnets=ec2.SubnetSelection(subnet_type=ec2.SubnetType.PRIVATE_WITH_EGRESS),
+            security_groups=security_groups,
+            environment={"POWERTOOLS_SERVICE_NAME": source, **(environment or {})},
+            environment_encryption=encryption_key,
+            tracing=lambda_.Tracing.ACTIVE,
+            log_group=self.log_group,
+            dead_letter_queue=self.dead_letter_queue,
+            layers=[
+                lambda_.LayerVersion.from_layer_version_arn(
+                    self,
+                    "Powertools",
+                    POWERTOOLS_LAYER.format(
+                        partition=stack.partition, region=stack.region, version=POWERTOOLS_LAYER_VERSION
+                    ),
+                )
+            ],
+        )
