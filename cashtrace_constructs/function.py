@@ -25,7 +25,9 @@ LAMBDAS_DIR = Path(__file__).resolve().parent.parent / "lambdas"
 RUNTIME = lambda_.Runtime.PYTHON_3_14
 # AWS publishes this layer in every commercial region, af-south-1 included; bump on upgrades.
 POWERTOOLS_LAYER_VERSION = 27
-POWERTOOLS_LAYER = "arn:{partition}:lambda:{region}:017000801446:layer:AWSLambdaPowertoolsPythonV3-python314-arm64:{version}"
+POWERTOOLS_LAYER = (
+    "arn:{partition}:lambda:{region}:017000801446:layer:AWSLambdaPowertoolsPythonV3-python314-arm64:{version}"
+)
 
 
 class PythonHandler(Construct):
@@ -41,7 +43,7 @@ class PythonHandler(Construct):
         vpc: ec2.IVpc,
         encryption_key: kms.IKey,
         environment: Mapping[str, str] | None = None,
-        timeout: Duration = Duration.minutes(1),
+        timeout_seconds: int = 60,
         memory_size: int = 256,
         reserved_concurrency: int = 2,
         log_retention_days: int = 365,
@@ -75,7 +77,7 @@ class PythonHandler(Construct):
             architecture=lambda_.Architecture.ARM_64,
             handler="handler.handler",
             code=lambda_.Code.from_asset(str(code_dir), exclude=["__pycache__", "*.pyc", "tests"]),
-            timeout=timeout,
+            timeout=Duration.seconds(timeout_seconds),
             memory_size=memory_size,
             reserved_concurrent_executions=reserved_concurrency,
             vpc=vpc,

@@ -70,8 +70,7 @@ def function_baseline(path: str) -> list[NagAcknowledgment]:
         NagAcknowledgment(
             f"{path}/Function/ServiceRole/DefaultPolicy/Resource",
             "AwsSolutions::AwsSolutions-IAM5[Resource::*]",
-            "X-Ray tracing (xray:PutTraceSegments, xray:PutTelemetryRecords) supports no "
-            "resource-level permissions.",
+            "X-Ray tracing (xray:PutTraceSegments, xray:PutTelemetryRecords) supports no resource-level permissions.",
         ),
         *(
             NagAcknowledgment(
