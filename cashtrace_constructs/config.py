@@ -1,8 +1,8 @@
 """The typed environment model of the design (frozen dataclasses) and its validation.
 
-Every model validates itself when constructed, so an invalid config is refused before any
-construct exists. `EnvironmentConfig` re-validates its parts with full field paths
-(`prod.auto_scaling.min_replicas`), which is what an operator sees in the error.
+Constructing an `EnvironmentConfig` validates the whole tree, so an invalid config is refused
+before any construct exists, with the full field path an operator can find
+(`prod.infrastructure.resources[0].auto_scaling.min_replicas`) and a DEPLOY_* code.
 """
 
 from __future__ import annotations
@@ -113,9 +113,6 @@ class Environment:
     secrets: tuple[SecretReference, ...] = ()
     auto_deploy_branch: str | None = None
 
-    def __post_init__(self) -> None:
-        self.validate("environment")
-
     def validate(self, path: str) -> None:
         _require(
             self.name in ENVIRONMENT_NAMES,
@@ -167,9 +164,6 @@ class DeploymentStrategy:
     health_check_timeout: int
     max_unavailable: int | None = None
     canary_percentage: int | None = None
-
-    def __post_init__(self) -> None:
-        self.validate("deployment_strategy")
 
     def validate(self, path: str) -> None:
         _require(
@@ -225,9 +219,6 @@ class RollbackConfig:
     health_check_failures: int
     rollback_timeout: int
 
-    def __post_init__(self) -> None:
-        self.validate("rollback")
-
     def validate(self, path: str) -> None:
         _require_range(self.health_check_failures, 1, 10, ErrorCode.CONFIG_INVALID, f"{path}.health_check_failures")
         _require(
@@ -245,9 +236,6 @@ class AutoScalingConfig:
     target_cpu: int
     target_memory: int
     scale_down_delay: int
-
-    def __post_init__(self) -> None:
-        self.validate("auto_scaling")
 
     def validate(self, path: str) -> None:
         _require(
@@ -352,9 +340,6 @@ class InfrastructureConfig:
     resources: tuple[ResourceConfig, ...] = ()
     security: SecurityConfig = field(default_factory=SecurityConfig)
     provider: CloudProvider = CloudProvider.AWS
-
-    def __post_init__(self) -> None:
-        self.validate("infrastructure")
 
     def validate(self, path: str) -> None:
         _require(

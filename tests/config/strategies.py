@@ -1,0 +1,81 @@
+"""Hypothesis strategies over the environment model: valid configs of every environment."""
+
+from __future__ import annotations
+
+from hypothesis import strategies as st
+
+from cashtrace_constructs.config import (
+    AutoScalingConfig,
+    DeploymentStrategy,
+    Environment,
+    EnvironmentConfig,
+    InfrastructureConfig,
+    NetworkConfig,
+    ResourceConfig,
+    ResourceType,
+    RollbackConfig,
+    SecretReference,
+    StrategyType,
+)
+
+names = st.sampled_from(["dev", "staging", "prod"])
+
+
+@st.composite
+def auto_scaling(draw: st.DrawFn) -> AutoScalingConfig:
+    low = draw(st.integers(1, 10))
+    return AutoScalingConfig(
+        min_replicas=low,
+        max_replicas=draw(st.integers(low, 50)),
+        target_cpu=draw(st.integers(1, 100)),
+        target_memory=draw(st.integers(1, 100)),
+        scale_down_delay=draw(st.integers(0, 3600)),
+    )
+
+
+@st.composite
+def deployment_strategies(draw: st.DrawFn) -> DeploymentStrategy:
+    kind = draw(st.sampled_from(list(StrategyType)))
+    return DeploymentStrategy(
+        type=kind,
+        health_check_path=draw(st.sampled_from(["/health", "/healthz", "/api/v1/health"])),
+        health_check_timeout=draw(st.integers(2, 10)),
+        canary_percentage=draw(st.integers(1, 99)) if kind is StrategyType.CANARY else None,
+        max_unavailable=draw(st.integers(0, 50)) if kind is StrategyType.ROLLING else None,
+    )
+
+
+@st.composite
+def environment_configs(draw: st.DrawFn, name: str | None = None) -> EnvironmentConfig:
+    env_name = name or draw(names)
+    production = env_name == "prod"
+    max_azs = 3 if production else draw(st.integers(2, 3))
+    return EnvironmentConfig(
+        environment=Environment(
+            name=env_name,
+            url=f"https://{env_name}.cashtrace.ng",
+            requires_approval=production or draw(st.booleans()),
+            auto_deploy_branch=None if production else "main",
+            secrets=(SecretReference(f"cashtrace/{env_name}/api-keys", "API_KEYS"),),
+        ),
+        infrastructure=InfrastructureConfig(
+            account=draw(st.from_regex(r"\A[1-9][0-9]{11}\Z")),
+            region="af-south-1",
+            networking=NetworkConfig(
+                cidr=f"10.{draw(st.integers(0, 255))}.0.0/16",
+                max_azs=max_azs,
+                nat_gateways=max_azs if production else draw(st.integers(1, max_azs)),
+            ),
+            resources=(
+                ResourceConfig(
+                    type=ResourceType.COMPUTE, name="api", size="512/1024", auto_scaling=draw(auto_scaling())
+                ),
+            ),
+        ),
+        deployment_strategy=draw(deployment_strategies()),
+        rollback=RollbackConfig(
+            automatic=production or draw(st.booleans()),
+            health_check_failures=draw(st.integers(1, 10)),
+            rollback_timeout=draw(st.integers(60, 300)),
+        ),
+    )
