@@ -64,7 +64,7 @@ def main() -> None:
     budgets = ROOT / "stacks" / "budgets.py"
     if budgets.exists():
         print()
-        subprocess.run([sys.executable, "-m", "stacks.budgets"], cwd=ROOT, check=True)  # noqa: S603
+        subprocess.run([sys.executable, "-m", "stacks.budgets"], cwd=ROOT, check=True)
 
 
 def _fmt(values: list[float]) -> str:

@@ -99,14 +99,18 @@ def test_replication_to_a_bucket_of_the_same_template_is_allowed() -> None:
 
 
 def test_descriptions_may_mention_other_regions() -> None:
-    stack = _stack({"Alarm": {"Type": "AWS::CloudWatch::Alarm", "Properties": {"AlarmDescription": "unlike eu-west-1"}}})
+    stack = _stack(
+        {"Alarm": {"Type": "AWS::CloudWatch::Alarm", "Properties": {"AlarmDescription": "unlike eu-west-1"}}}
+    )
     assert _findings(stack) == []
 
 
 def test_cloudfront_may_name_us_east_1_only() -> None:
     assert "AWS::CloudFront::Distribution" in GLOBAL_SERVICE_EXEMPTIONS
     waf = "arn:aws:wafv2:us-east-1:123456789012:global/webacl/x/y"
-    ok = _stack({"Cdn": {"Type": "AWS::CloudFront::Distribution", "Properties": {"DistributionConfig": {"WebACLId": waf}}}})
+    ok = _stack(
+        {"Cdn": {"Type": "AWS::CloudFront::Distribution", "Properties": {"DistributionConfig": {"WebACLId": waf}}}}
+    )
     assert _findings(ok) == []
     bad_origin = {"DistributionConfig": {"Origins": [{"DomainName": "data.s3.eu-west-1.amazonaws.com"}]}}
     bad = _stack({"Cdn": {"Type": "AWS::CloudFront::Distribution", "Properties": bad_origin}})

@@ -16,7 +16,7 @@ ROOT = Path(__file__).resolve().parents[2]
 @pytest.mark.synth
 @pytest.mark.skipif(shutil.which("cdk") is None, reason="the aws-cdk CLI is installed by `make` (node_modules/.bin)")
 def test_cdk_cli_synth_fails_for_a_stack_in_eu_west_1(tmp_path: Path) -> None:
-    result = subprocess.run(  # noqa: S603 - fixed argv, no shell
+    result = subprocess.run(
         [
             "cdk",
             "synth",
