@@ -54,9 +54,7 @@ class RedisCache(Construct):
             description=f"Redis of CashTrace {name}: clients are added one by one",
             allow_all_outbound=False,
         )
-        self.connections = ec2.Connections(
-            security_groups=[self.security_group], default_port=ec2.Port.tcp(CACHE_PORT)
-        )
+        self.connections = ec2.Connections(security_groups=[self.security_group], default_port=ec2.Port.tcp(CACHE_PORT))
         subnet_ids = props.vpc.select_subnets(
             subnet_group_name=props.subnets.subnet_group_name, subnet_type=props.subnets.subnet_type
         ).subnet_ids

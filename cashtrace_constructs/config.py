@@ -456,7 +456,11 @@ class DataConfig:
         )
         # gp3 takes 20 GiB to 64 TiB.
         _require_range(
-            self.database_allocated_storage_gib, 20, 65536, ErrorCode.RESOURCE_LIMIT, f"{path}.database_allocated_storage_gib"
+            self.database_allocated_storage_gib,
+            20,
+            65536,
+            ErrorCode.RESOURCE_LIMIT,
+            f"{path}.database_allocated_storage_gib",
         )
         _require(
             self.database_max_allocated_storage_gib >= self.database_allocated_storage_gib,
@@ -479,7 +483,9 @@ class DataConfig:
             "weekly recovery points must be kept at least as long as daily ones "
             f"({self.weekly_backup_retention_days} < {self.backup_retention_days})",
         )
-        _require_range(self.weekly_backup_retention_days, 7, 3650, ErrorCode.RESOURCE_LIMIT, f"{path}.weekly_backup_retention_days")
+        _require_range(
+            self.weekly_backup_retention_days, 7, 3650, ErrorCode.RESOURCE_LIMIT, f"{path}.weekly_backup_retention_days"
+        )
         _require(
             bool(_SCHEDULE_RE.match(self.restore_test_schedule)),
             ErrorCode.CONFIG_INVALID,
@@ -507,9 +513,15 @@ class DataConfig:
             ErrorCode.RESOURCE_LIMIT,
             f"{path}.cache_snapshot_retention_days",
         )
-        _require_range(self.storage_tiering_after_days, 0, 3650, ErrorCode.CONFIG_INVALID, f"{path}.storage_tiering_after_days")
         _require_range(
-            self.storage_noncurrent_expiry_days, 1, 3650, ErrorCode.CONFIG_INVALID, f"{path}.storage_noncurrent_expiry_days"
+            self.storage_tiering_after_days, 0, 3650, ErrorCode.CONFIG_INVALID, f"{path}.storage_tiering_after_days"
+        )
+        _require_range(
+            self.storage_noncurrent_expiry_days,
+            1,
+            3650,
+            ErrorCode.CONFIG_INVALID,
+            f"{path}.storage_noncurrent_expiry_days",
         )
 
     def validate_production(self, path: str) -> None:

@@ -50,7 +50,9 @@ class PostgresDatabase(Construct):
         self.instance_identifier = f"cashtrace-{props.environment_name}-postgres"
         self.port = DATABASE_PORT
         # Named, so a restored copy can be told to use it and the restore check can expect it.
-        self.parameter_group_name = f"cashtrace-{props.environment_name}-postgres{ENGINE_VERSION.postgres_major_version}"
+        self.parameter_group_name = (
+            f"cashtrace-{props.environment_name}-postgres{ENGINE_VERSION.postgres_major_version}"
+        )
         self.security_group = ec2.SecurityGroup(
             self,
             "SecurityGroup",

@@ -116,9 +116,7 @@ class StaticAssetsCdn(Construct):
             server_access_logs_bucket=self.access_logs,
             server_access_logs_prefix="static-assets/",
             removal_policy=RemovalPolicy.RETAIN,
-            lifecycle_rules=[
-                s3.LifecycleRule(id="ExpireOldBuilds", noncurrent_version_expiration=Duration.days(30))
-            ],
+            lifecycle_rules=[s3.LifecycleRule(id="ExpireOldBuilds", noncurrent_version_expiration=Duration.days(30))],
         )
         self.response_headers_policy = cloudfront.ResponseHeadersPolicy(
             self,

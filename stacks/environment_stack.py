@@ -64,7 +64,11 @@ class CashTraceEnvironmentStack(Stack):
             self,
             "Backups",
             props=DatabaseBackupsProps(
-                environment_name=config.name, database=self.database, vpc=vpc, encryption_key=data_key, config=config.data
+                environment_name=config.name,
+                database=self.database,
+                vpc=vpc,
+                encryption_key=data_key,
+                config=config.data,
             ),
         )
         self.cache = RedisCache(

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Iterator, Mapping
+from itertools import pairwise
 from typing import Any
 
 from cashtrace_constructs.checks.rule import Finding, StackRule, SynthesizedStack
@@ -91,7 +92,7 @@ def schedule_interval_days(expression: str) -> float | None:
     if not days:
         return None
     ordered = sorted(days)
-    gaps = [(b - a) for a, b in zip(ordered, ordered[1:], strict=False)] + [ordered[0] + 7 - ordered[-1]]
+    gaps = [(b - a) for a, b in pairwise(ordered)] + [ordered[0] + 7 - ordered[-1]]
     return float(max(gaps))
 
 

@@ -20,8 +20,10 @@ import boto3
 from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.metrics import MetricUnit
 
-logger = Logger()
-metrics = Metrics()
+NAMESPACE = os.environ.get("POWERTOOLS_METRICS_NAMESPACE", "CashTrace/Backup")
+SERVICE = os.environ.get("POWERTOOLS_SERVICE_NAME", "restore_validation")
+logger = Logger(service=SERVICE)
+metrics = Metrics(namespace=NAMESPACE, service=SERVICE)
 
 SUCCESSFUL = "SUCCESSFUL"
 FAILED = "FAILED"
@@ -54,7 +56,7 @@ class Verdict:
 
 def db_instance_id(arn: str) -> str:
     """`arn:aws:rds:af-south-1:123456789012:db:name` -> `name`."""
-    prefix, separator, name = arn.rpartition(":db:")
+    _, separator, name = arn.rpartition(":db:")
     if not separator or not name:
         raise ValueError(f"not an RDS DB instance ARN: {arn!r}")
     return name
@@ -159,6 +161,4 @@ def run(event: Mapping[str, Any], *, backup: Any, rds: Any, settings: Settings, 
 @metrics.log_metrics
 @logger.inject_lambda_context
 def handler(event: dict[str, Any], context: Any) -> dict[str, str]:
-    return run(
-        event, backup=boto3.client("backup"), rds=boto3.client("rds"), settings=Settings.from_environment()
-    )
+    return run(event, backup=boto3.client("backup"), rds=boto3.client("rds"), settings=Settings.from_environment())

@@ -27,9 +27,9 @@ def test_one_day_backup_retention_fails_synth_with_property_8(tmp_path: Path) ->
     instance.add_property_override("BackupRetentionPeriod", 1)
     database_id = layer.stack.get_logical_id(instance)
     findings = layer.failed_synth_findings()
-    assert any(
-        "Property 8 (backup verification)" in f and database_id in f and "1 day(s)" in f for f in findings
-    ), findings
+    assert any("Property 8 (backup verification)" in f and database_id in f and "1 day(s)" in f for f in findings), (
+        findings
+    )
 
 
 def test_removing_the_restore_testing_plan_fails_synth_with_property_8(tmp_path: Path) -> None:
