@@ -155,7 +155,7 @@ def prod(context: Mapping[str, Any] | None = None) -> EnvironmentConfig:
         ),
         rollback=RollbackConfig(automatic=True, health_check_failures=2, rollback_timeout=180),
         data=DataConfig(
-            database_instance_class="m7g.large",
+            database_instance_class="m6g.large",
             database_allocated_storage_gib=100,
             database_max_allocated_storage_gib=1000,
             backup_retention_days=35,
