@@ -393,6 +393,146 @@ class InfrastructureConfig:
 
 # ---- Data layer (issue 4: database, backups, cache, storage, CDN) ----
 
+# RDS keeps automated backups for at most 35 days; Property 8 asks for at least a week.
+MIN_BACKUP_RETENTION_DAYS = 7
+MAX_BACKUP_RETENTION_DAYS = 35
+# NIST 800-53 CP-9 as cdk-nag reads it: cache snapshots kept at least 15 days.
+MIN_CACHE_SNAPSHOT_RETENTION_DAYS = 15
+_INSTANCE_CLASS_RE = re.compile(r"^[a-z][a-z0-9]*\.[a-z0-9]+$")
+_CACHE_NODE_RE = re.compile(r"^cache\.[a-z][a-z0-9]*\.[a-z0-9]+$")
+_SCHEDULE_RE = re.compile(r"^(cron|rate)\(.+\)$")
+
+
+@dataclass(frozen=True)
+class DataConfig:
+    """Sizes and safety settings of the database, its backups, the cache and the buckets."""
+
+    # PostgreSQL (RDS instance class without the "db." prefix, as ec2.InstanceType takes it).
+    database_instance_class: str = "t4g.micro"
+    database_allocated_storage_gib: int = 20
+    database_max_allocated_storage_gib: int = 100
+    backup_retention_days: int = MIN_BACKUP_RETENTION_DAYS
+    multi_az: bool = False
+    deletion_protection: bool = False
+    # False only where losing the data is acceptable (dev): the stack then deletes it outright.
+    snapshot_on_delete: bool = True
+    # AWS Backup: weekly recovery points outlive the daily ones.
+    weekly_backup_retention_days: int = 35
+    vault_lock: bool = False
+    # Twice a week so one late or failed run cannot leave a week without a verified restore.
+    restore_test_schedule: str = "cron(0 6 ? * SUN,WED *)"
+    # ElastiCache (Redis OSS).
+    cache_node_type: str = "cache.t4g.micro"
+    cache_replicas: int = 0
+    cache_snapshot_retention_days: int = MIN_CACHE_SNAPSHOT_RETENTION_DAYS
+    # S3 application bucket: objects move to Intelligent-Tiering after this many days.
+    storage_tiering_after_days: int = 30
+    storage_noncurrent_expiry_days: int = 90
+
+    def __post_init__(self) -> None:
+        self.validate("data")
+
+    def validate(self, path: str) -> None:
+        _require(
+            bool(_INSTANCE_CLASS_RE.match(self.database_instance_class)),
+            ErrorCode.CONFIG_INVALID,
+            f"{path}.database_instance_class",
+            f"must be an RDS class without the db. prefix (t4g.micro), got {self.database_instance_class!r}",
+        )
+        # gp3 takes 20 GiB to 64 TiB.
+        _require_range(
+            self.database_allocated_storage_gib,
+            20,
+            65536,
+            ErrorCode.RESOURCE_LIMIT,
+            f"{path}.database_allocated_storage_gib",
+        )
+        _require(
+            self.database_max_allocated_storage_gib >= self.database_allocated_storage_gib,
+            ErrorCode.RESOURCE_LIMIT,
+            f"{path}.database_max_allocated_storage_gib",
+            "must not be below database_allocated_storage_gib "
+            f"({self.database_max_allocated_storage_gib} < {self.database_allocated_storage_gib})",
+        )
+        _require(
+            MIN_BACKUP_RETENTION_DAYS <= self.backup_retention_days <= MAX_BACKUP_RETENTION_DAYS,
+            ErrorCode.RESOURCE_LIMIT,
+            f"{path}.backup_retention_days",
+            f"must be {MIN_BACKUP_RETENTION_DAYS}..{MAX_BACKUP_RETENTION_DAYS} days (Property 8 needs a week, "
+            f"RDS keeps at most {MAX_BACKUP_RETENTION_DAYS}), got {self.backup_retention_days}",
+        )
+        _require(
+            self.weekly_backup_retention_days >= self.backup_retention_days,
+            ErrorCode.RESOURCE_LIMIT,
+            f"{path}.weekly_backup_retention_days",
+            "weekly recovery points must be kept at least as long as daily ones "
+            f"({self.weekly_backup_retention_days} < {self.backup_retention_days})",
+        )
+        _require_range(
+            self.weekly_backup_retention_days, 7, 3650, ErrorCode.RESOURCE_LIMIT, f"{path}.weekly_backup_retention_days"
+        )
+        _require(
+            bool(_SCHEDULE_RE.match(self.restore_test_schedule)),
+            ErrorCode.CONFIG_INVALID,
+            f"{path}.restore_test_schedule",
+            f"must be a cron(...) or rate(...) expression, got {self.restore_test_schedule!r}",
+        )
+        _require(
+            bool(_CACHE_NODE_RE.match(self.cache_node_type)),
+            ErrorCode.CONFIG_INVALID,
+            f"{path}.cache_node_type",
+            f"must be an ElastiCache node type (cache.t4g.micro), got {self.cache_node_type!r}",
+        )
+        # ElastiCache allows up to five replicas per shard.
+        _require_range(self.cache_replicas, 0, 5, ErrorCode.RESOURCE_LIMIT, f"{path}.cache_replicas")
+        _require(
+            not self.multi_az or self.cache_replicas >= 1,
+            ErrorCode.RESOURCE_LIMIT,
+            f"{path}.cache_replicas",
+            "Multi-AZ with automatic failover needs at least one cache replica",
+        )
+        _require_range(
+            self.cache_snapshot_retention_days,
+            MIN_CACHE_SNAPSHOT_RETENTION_DAYS,
+            35,
+            ErrorCode.RESOURCE_LIMIT,
+            f"{path}.cache_snapshot_retention_days",
+        )
+        _require_range(
+            self.storage_tiering_after_days, 0, 3650, ErrorCode.CONFIG_INVALID, f"{path}.storage_tiering_after_days"
+        )
+        _require_range(
+            self.storage_noncurrent_expiry_days,
+            1,
+            3650,
+            ErrorCode.CONFIG_INVALID,
+            f"{path}.storage_noncurrent_expiry_days",
+        )
+
+    def validate_production(self, path: str) -> None:
+        """What production data needs beyond any environment's: no single AZ, no easy deletion."""
+        _require(
+            self.multi_az, ErrorCode.RESOURCE_LIMIT, f"{path}.multi_az", "production data must survive an AZ failure"
+        )
+        _require(
+            self.deletion_protection,
+            ErrorCode.CONFIG_INVALID,
+            f"{path}.deletion_protection",
+            "the production database must have deletion protection",
+        )
+        _require(
+            self.snapshot_on_delete,
+            ErrorCode.CONFIG_INVALID,
+            f"{path}.snapshot_on_delete",
+            "deleting the production database must leave a final snapshot",
+        )
+        _require(
+            self.vault_lock,
+            ErrorCode.CONFIG_INVALID,
+            f"{path}.vault_lock",
+            "production recovery points must sit in a locked vault",
+        )
+
 
 # ---- Secrets (issue 5: per-environment secrets) ----
 
@@ -424,6 +564,7 @@ class EnvironmentConfig:
     # service (issue 3)
 
     # data layer (issue 4)
+    data: DataConfig = field(default_factory=DataConfig)
 
     # secrets (issue 5)
 
@@ -453,6 +594,9 @@ class EnvironmentConfig:
         # service (issue 3)
 
         # data layer (issue 4)
+        self.data.validate(f"{path}.data")
+        if self.is_production:
+            self.data.validate_production(f"{path}.data")
 
         # secrets (issue 5)
 

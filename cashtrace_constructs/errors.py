@@ -17,7 +17,7 @@ class ErrorCode(StrEnum):
     APPROVAL_REQUIRED = "DEPLOY_APPROVAL_REQUIRED"
     HEALTH_CHECK_FAILED = "DEPLOY_HEALTH_CHECK_FAILED"
     ROLLBACK_FAILED = "DEPLOY_ROLLBACK_FAILED"
-    SECRET_ACCESS_DENIED = "DEPLOY_SECRET_ACCESS_DENIED"  # noqa: S105 (an error code, not a secret)
+    SECRET_ACCESS_DENIED = "DEPLOY_SECRET_ACCESS_DENIED"  # noqa: S105  # nosec B105 - an error code, not a secret
     RESOURCE_LIMIT = "DEPLOY_RESOURCE_LIMIT"
     # Added by this platform (not in the design's table):
     CONFIG_INVALID = "DEPLOY_CONFIG_INVALID"

@@ -67,6 +67,8 @@ class RegionLock:
     def _check_resource(self, resource: CfnResource) -> None:
         # Raw properties as CloudFormation will see them; overrides added later are caught by
         # the checks plugin, which reads the final template.
+        # Resolve before rendering: L2s such as secretsmanager.Secret hold lazy lists that the
+        # renderer's type validation would otherwise reject.
         stack = Stack.of(resource)
         properties = stack.resolve(resource._render_properties(stack.resolve(resource._cfn_properties)))
         body = {"Type": resource.cfn_resource_type, "Properties": properties}

@@ -14,6 +14,7 @@ from typing import Any
 
 from cashtrace_constructs.config import (
     AutoScalingConfig,
+    DataConfig,
     DeploymentStrategy,
     Environment,
     EnvironmentConfig,
@@ -75,6 +76,15 @@ def dev(context: Mapping[str, Any] | None = None) -> EnvironmentConfig:
             type=StrategyType.BLUE_GREEN, health_check_path="/health", health_check_timeout=5
         ),
         rollback=RollbackConfig(automatic=True, health_check_failures=3, rollback_timeout=300),
+        data=DataConfig(
+            database_instance_class="t4g.micro",
+            backup_retention_days=7,
+            # Dev data is synthetic: deleting the stack may delete it.
+            snapshot_on_delete=False,
+            weekly_backup_retention_days=14,
+            cache_node_type="cache.t4g.micro",
+            cache_replicas=0,
+        ),
     )
 
 
@@ -105,6 +115,16 @@ def staging(context: Mapping[str, Any] | None = None) -> EnvironmentConfig:
             type=StrategyType.CANARY, health_check_path="/health", health_check_timeout=5, canary_percentage=10
         ),
         rollback=RollbackConfig(automatic=True, health_check_failures=3, rollback_timeout=240),
+        data=DataConfig(
+            database_instance_class="t4g.medium",
+            database_allocated_storage_gib=50,
+            database_max_allocated_storage_gib=200,
+            backup_retention_days=14,
+            deletion_protection=True,
+            weekly_backup_retention_days=35,
+            cache_node_type="cache.t4g.small",
+            cache_replicas=1,
+        ),
     )
 
 
@@ -134,6 +154,19 @@ def prod(context: Mapping[str, Any] | None = None) -> EnvironmentConfig:
             type=StrategyType.CANARY, health_check_path="/health", health_check_timeout=5, canary_percentage=10
         ),
         rollback=RollbackConfig(automatic=True, health_check_failures=2, rollback_timeout=180),
+        data=DataConfig(
+            database_instance_class="m6g.large",
+            database_allocated_storage_gib=100,
+            database_max_allocated_storage_gib=1000,
+            backup_retention_days=35,
+            multi_az=True,
+            deletion_protection=True,
+            weekly_backup_retention_days=365,
+            vault_lock=True,
+            cache_node_type="cache.m7g.large",
+            cache_replicas=2,
+            cache_snapshot_retention_days=35,
+        ),
     )
 
 

@@ -90,7 +90,165 @@ def function_baseline(path: str) -> list[NagAcknowledgment]:
 # One list per capability; each issue's constructs add theirs, and ALL is what stacks apply.
 SERVICE: list[NagAcknowledgment] = []
 
-DATA: list[NagAcknowledgment] = []
+
+def _both(
+    path: str, nist: str, pci: str | None, reason: str, environments: tuple[str, ...] = ("dev", "staging", "prod")
+) -> list[NagAcknowledgment]:
+    rules = [f"NIST.800.53.R5::NIST.800.53.R5-{nist}", *([f"PCI.DSS.321::PCI.DSS.321-{pci}"] if pci else [])]
+    return [NagAcknowledgment(path, rule, reason, environments) for rule in rules]
+
+
+_NO_REPLICATION = (
+    "Replication would copy the objects to a second bucket; a cross-region one is forbidden by "
+    "Property 7 (data residency) and a same-region one adds nothing to versioning in the same region. "
+    "Versioning and the RETAIN removal policy protect against deletion."
+)
+_ACCESS_LOGS_SSE_S3 = (
+    "S3 delivers server access logs only to buckets encrypted with S3-managed keys (SSE-S3); a KMS "
+    "default would make log delivery fail."
+)
+_ROTATION_WITH_ISSUE_5 = (
+    "Rotation of this generated secret is added by the secrets capability (issue 5, EnvironmentSecrets), "
+    "which owns rotation schedules and rotation functions for every secret of the environment."
+)
+_NO_ALARM_ACTION_YET = (
+    "Monitoring (issue 8) attaches the paging actions to DatabaseBackups.alarms; the data layer "
+    "exposes the alarms and does not choose who is paged."
+)
+
+DATA: list[NagAcknowledgment] = [
+    # Sizes that production needs and dev/staging deliberately do without (config.DataConfig).
+    *(
+        NagAcknowledgment(
+            "Database/Instance/Resource",
+            rule,
+            "Single-AZ outside production to halve the cost; production runs Multi-AZ and config "
+            "validation refuses a production config without it.",
+            ("dev", "staging"),
+        )
+        for rule in ("AwsSolutions::AwsSolutions-RDS3", "NIST.800.53.R5::NIST.800.53.R5-RDSMultiAZSupport")
+    ),
+    *(
+        NagAcknowledgment(
+            "Database/Instance/Resource",
+            rule,
+            "Dev holds synthetic data and is torn down freely; staging and production have deletion "
+            "protection and config validation refuses a production config without it.",
+            ("dev",),
+        )
+        for rule in (
+            "AwsSolutions::AwsSolutions-RDS10",
+            "NIST.800.53.R5::NIST.800.53.R5-RDSInstanceDeletionProtectionEnabled",
+        )
+    ),
+    NagAcknowledgment(
+        "Cache/ReplicationGroup",
+        "AwsSolutions::AwsSolutions-AEC4",
+        "The cache holds only re-computable data; outside production a single AZ is enough. "
+        "Production runs Multi-AZ with automatic failover (config validation requires it).",
+        ("dev", "staging"),
+    ),
+    *(
+        NagAcknowledgment(path, rule, _ROTATION_WITH_ISSUE_5)
+        for path in ("Database/Instance/Secret/Resource", "Cache/AuthToken/Resource")
+        for rule in ("AwsSolutions::AwsSolutions-SMG4", "NIST.800.53.R5::NIST.800.53.R5-SecretsManagerRotationEnabled")
+    ),
+    NagAcknowledgment(
+        "Database/Instance/MonitoringRole/Resource",
+        "AwsSolutions::AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AmazonRDSEnhancedMonitoringRole]",
+        "AWS's own minimal policy for RDS Enhanced Monitoring to write OS metrics to CloudWatch Logs.",
+    ),
+    NagAcknowledgment(
+        "Backups/Plan/Database/Role/Resource",
+        "AwsSolutions::AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSBackupServiceRolePolicyForBackup]",
+        "AWS Backup's own service-role policy, maintained by AWS as the services it backs up change; "
+        "the role can be assumed by backup.amazonaws.com only.",
+    ),
+    NagAcknowledgment(
+        "Backups/RestoreTestingRole/Resource",
+        "AwsSolutions::AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSBackupServiceRolePolicyForRestores]",
+        "AWS Backup's own restore policy (restoring an RDS snapshot needs the RDS and KMS grant "
+        "calls it lists); the role can be assumed by backup.amazonaws.com only.",
+    ),
+    *(
+        entry
+        for entry in function_baseline("Backups/Validator")
+        if entry.rule != "AwsSolutions::AwsSolutions-IAM5[Resource::*]"
+    ),
+    NagAcknowledgment(
+        "Backups/Validator/Function/ServiceRole/DefaultPolicy/Resource",
+        "AwsSolutions::AwsSolutions-IAM5[Resource::*]",
+        "X-Ray tracing and backup:DescribeRestoreJob / backup:PutRestoreValidationResult support no "
+        "resource-level permissions (restore jobs have no ARN).",
+    ),
+    NagAcknowledgment(
+        "Backups/Validator/Function/ServiceRole/DefaultPolicy/Resource",
+        "AwsSolutions::AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:rds:<AWS::Region>:<AWS::AccountId>:db:*]",
+        "Read-only rds:DescribeDBInstances on this account's instances in this region: restored copies "
+        "get identifiers chosen by AWS Backup at restore time.",
+    ),
+    *(
+        NagAcknowledgment(
+            f"Backups/{alarm}/Resource", "NIST.800.53.R5::NIST.800.53.R5-CloudWatchAlarmAction", _NO_ALARM_ACTION_YET
+        )
+        for alarm in (
+            "MissingRestoreValidationAlarm",
+            "FailedRestoreValidationAlarm",
+            "FailedRestoreJobsAlarm",
+            "FailedBackupJobsAlarm",
+        )
+    ),
+    *(
+        entry
+        for path in (
+            "Storage/Bucket/Resource",
+            "Storage/AccessLogs/Resource",
+            "StaticAssets/Bucket/Resource",
+            "StaticAssets/AccessLogs/Resource",
+        )
+        for entry in _both(path, "S3BucketReplicationEnabled", "S3BucketReplicationEnabled", _NO_REPLICATION)
+    ),
+    *(
+        entry
+        for path in ("Storage/AccessLogs/Resource", "StaticAssets/AccessLogs/Resource")
+        for entry in _both(path, "S3DefaultEncryptionKMS", "S3DefaultEncryptionKMS", _ACCESS_LOGS_SSE_S3)
+    ),
+    *_both(
+        "StaticAssets/Bucket/Resource",
+        "S3DefaultEncryptionKMS",
+        "S3DefaultEncryptionKMS",
+        "The bucket holds only the public web build, served to anyone through CloudFront; it is "
+        "encrypted at rest with S3-managed keys. A KMS key would need a key policy letting every "
+        "CloudFront distribution of the account decrypt it, which protects nothing more.",
+    ),
+    NagAcknowledgment(
+        "StaticAssets/Distribution/Resource",
+        "AwsSolutions::AwsSolutions-CFR1",
+        "Public static assets (JavaScript, CSS, images) for customers who may travel; no user data is "
+        "behind this distribution, so restricting countries protects nothing.",
+    ),
+    NagAcknowledgment(
+        "StaticAssets/Distribution/Resource",
+        "AwsSolutions::AwsSolutions-CFR2",
+        "A CloudFront web ACL must be created in us-east-1; this app deploys only to af-south-1 "
+        "(residency). The origin is a private bucket of read-only public files behind OAC; WAF for "
+        "the API sits on the regional load balancer (service capability).",
+    ),
+    NagAcknowledgment(
+        "StaticAssets/Distribution/Resource",
+        "AwsSolutions::AwsSolutions-CFR3",
+        "CloudFront standard logs cannot be delivered to buckets in af-south-1 (an opt-in region) and "
+        "carry viewer IP addresses, which are personal data: shipping them to a bucket outside Africa "
+        "would break Property 7. The origin bucket's S3 access logs stay in af-south-1.",
+    ),
+    NagAcknowledgment(
+        "StaticAssets/Distribution/Resource",
+        "AwsSolutions::AwsSolutions-CFR4",
+        "Without a custom domain the distribution uses the *.cloudfront.net certificate, for which "
+        "CloudFront fixes the TLS policy. A custom domain needs an ACM certificate in us-east-1 "
+        "(future work, docs/data.md); it will then get TLSv1.2_2021.",
+    ),
+]
 
 SECRETS: list[NagAcknowledgment] = []
 

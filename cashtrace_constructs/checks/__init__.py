@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from cashtrace_constructs.checks.backup_verification import BackupVerification
 from cashtrace_constructs.checks.cost_allocation_tags import CostAllocationTags
 from cashtrace_constructs.checks.data_residency import DataResidency
+from cashtrace_constructs.checks.data_store_residency import DataStoreResidency
 from cashtrace_constructs.checks.plugin import CashTraceChecks, evaluate
 from cashtrace_constructs.checks.rule import Finding, Rule, StackRule, SynthesizedStack
 from cashtrace_constructs.config import DEFAULT_ALLOWED_REGIONS
@@ -15,14 +17,18 @@ def default_rules(allowed_regions: Sequence[str] = DEFAULT_ALLOWED_REGIONS) -> l
     """Every rule the CashTrace app is held to."""
     return [
         DataResidency(allowed_regions),
+        DataStoreResidency(),
+        BackupVerification(),
         CostAllocationTags(),
     ]
 
 
 __all__ = [
+    "BackupVerification",
     "CashTraceChecks",
     "CostAllocationTags",
     "DataResidency",
+    "DataStoreResidency",
     "Finding",
     "Rule",
     "StackRule",

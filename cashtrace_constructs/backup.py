@@ -1,0 +1,289 @@
+"""`DatabaseBackups`: AWS Backup plan and vault for the database, and its verified weekly restore (Property 8)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from aws_cdk import Aws, Duration, Fn, RemovalPolicy
+from aws_cdk import aws_backup as backup
+from aws_cdk import aws_cloudwatch as cloudwatch
+from aws_cdk import aws_ec2 as ec2
+from aws_cdk import aws_events as events
+from aws_cdk import aws_events_targets as targets
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_kms as kms
+from constructs import Construct
+
+from cashtrace_constructs.config import DataConfig
+from cashtrace_constructs.database import PostgresDatabase
+from cashtrace_constructs.encryption import EnvironmentKey
+from cashtrace_constructs.function import PythonHandler
+
+# Published by the validation Lambda (lambdas/restore_validation) as CloudWatch embedded metrics.
+RESTORE_METRICS_NAMESPACE = "CashTrace/Backup"
+RESTORE_VALIDATION_SERVICE = "restore_validation"
+# A restore-tested instance lives this long after the job completes; the Lambda needs minutes.
+VALIDATION_WINDOW_HOURS = 2
+# A compliance-mode lock becomes immutable after this grace period; until then it can be undone.
+VAULT_LOCK_GRACE = Duration.days(3)
+# How long AWS may take to start a scheduled restore test.
+RESTORE_TEST_START_WINDOW_HOURS = 4
+
+
+@dataclass(frozen=True)
+class DatabaseBackupsProps:
+    environment_name: str
+    database: PostgresDatabase
+    vpc: ec2.IVpc
+    encryption_key: kms.IKey
+    config: DataConfig
+
+
+@dataclass(frozen=True)
+class BackupAlarms:
+    """Alarms a human must hear about; monitoring (issue 8) attaches the paging actions."""
+
+    missing_restore_validation: cloudwatch.Alarm
+    failed_restore_validation: cloudwatch.Alarm
+    failed_restore_jobs: cloudwatch.Alarm
+    failed_backup_jobs: cloudwatch.Alarm
+
+    @property
+    def all(self) -> tuple[cloudwatch.Alarm, ...]:
+        return (
+            self.missing_restore_validation,
+            self.failed_restore_validation,
+            self.failed_restore_jobs,
+            self.failed_backup_jobs,
+        )
+
+
+class DatabaseBackups(Construct):
+    """Daily and weekly recovery points in an in-region, separately keyed vault, restored and checked weekly.
+
+    There are no copy actions: a copy to another region would take user data out of Africa
+    (Property 7), and the region lock refuses one.
+    """
+
+    def __init__(self, scope: Construct, construct_id: str, *, props: DatabaseBackupsProps) -> None:
+        super().__init__(scope, construct_id)
+        config = props.config
+        name = props.environment_name
+        self.vault_key = EnvironmentKey(self, "VaultKey", environment_name=name, purpose="backup").key
+        self.vault = backup.BackupVault(
+            self,
+            "Vault",
+            backup_vault_name=f"cashtrace-{name}-database",
+            encryption_key=self.vault_key,
+            removal_policy=RemovalPolicy.RETAIN,
+            lock_configuration=(
+                backup.LockConfiguration(
+                    min_retention=Duration.days(config.backup_retention_days),
+                    max_retention=Duration.days(3650),
+                    changeable_for=VAULT_LOCK_GRACE,
+                )
+                if config.vault_lock
+                else None
+            ),
+        )
+        self.plan = backup.BackupPlan(
+            self,
+            "Plan",
+            backup_plan_name=f"cashtrace-{name}-database",
+            backup_vault=self.vault,
+            backup_plan_rules=[
+                backup.BackupPlanRule(
+                    rule_name="Daily",
+                    schedule_expression=events.Schedule.cron(minute="0", hour="2"),
+                    start_window=Duration.hours(1),
+                    completion_window=Duration.hours(4),
+                    delete_after=Duration.days(config.backup_retention_days),
+                ),
+                backup.BackupPlanRule(
+                    rule_name="Weekly",
+                    schedule_expression=events.Schedule.cron(minute="0", hour="3", week_day="SAT"),
+                    start_window=Duration.hours(1),
+                    completion_window=Duration.hours(4),
+                    delete_after=Duration.days(config.weekly_backup_retention_days),
+                ),
+            ],
+        )
+        self.selection = self.plan.add_selection(
+            "Database",
+            resources=[backup.BackupResource.from_rds_database_instance(props.database.instance)],
+            allow_restores=False,
+        )
+        self._restore_testing(props)
+        self._validation(props)
+
+    def _restore_testing(self, props: DatabaseBackupsProps) -> None:
+        database = props.database
+        self.restore_role = iam.Role(
+            self,
+            "RestoreTestingRole",
+            assumed_by=iam.ServicePrincipal("backup.amazonaws.com"),
+            description="AWS Backup restores the latest database recovery point here for the restore test",
+            managed_policies=[
+                iam.ManagedPolicy.from_aws_managed_policy_name("service-role/AWSBackupServiceRolePolicyForRestores")
+            ],
+        )
+        # The restored copy gets its own group: only the validation Lambda may reach it.
+        self.restore_security_group = ec2.SecurityGroup(
+            self,
+            "RestoredDatabaseSecurityGroup",
+            vpc=props.vpc,
+            description="Restore-tested database copies: reachable by the validation Lambda only",
+            allow_all_outbound=False,
+        )
+        self.restore_testing_plan = backup.CfnRestoreTestingPlan(
+            self,
+            "RestoreTestingPlan",
+            restore_testing_plan_name=f"cashtrace_{props.environment_name}_database",
+            schedule_expression=props.config.restore_test_schedule,
+            schedule_expression_timezone="Etc/UTC",
+            start_window_hours=RESTORE_TEST_START_WINDOW_HOURS,
+            recovery_point_selection=backup.CfnRestoreTestingPlan.RestoreTestingRecoveryPointSelectionProperty(
+                algorithm="LATEST_WITHIN_WINDOW",
+                include_vaults=[self.vault.backup_vault_arn],
+                recovery_point_types=["SNAPSHOT"],
+                selection_window_days=7,
+            ),
+        )
+        self.restore_testing_selection = backup.CfnRestoreTestingSelection(
+            self,
+            "RestoreTestingSelection",
+            restore_testing_plan_name=self.restore_testing_plan.restore_testing_plan_name,
+            restore_testing_selection_name="database",
+            protected_resource_type="RDS",
+            protected_resource_arns=[database.instance.instance_arn],
+            iam_role_arn=self.restore_role.role_arn,
+            validation_window_hours=VALIDATION_WINDOW_HOURS,
+            # Without these AWS Backup restores into the default VPC, which CashTrace accounts lack.
+            restore_metadata_overrides={
+                "dbsubnetgroupname": database.subnet_group.subnet_group_name,
+                "vpcsecuritygroupids": Fn.join("", ['["', self.restore_security_group.security_group_id, '"]']),
+                "dbparametergroupname": database.parameter_group_name,
+            },
+        )
+        self.restore_testing_selection.node.add_dependency(self.restore_testing_plan)
+
+    def _validation(self, props: DatabaseBackupsProps) -> None:
+        database = props.database
+        self.validator_security_group = ec2.SecurityGroup(
+            self,
+            "ValidatorSecurityGroup",
+            vpc=props.vpc,
+            description="Restore validation Lambda: AWS APIs over HTTPS and the restored database port",
+            allow_all_outbound=False,
+        )
+        self.validator_security_group.add_egress_rule(
+            ec2.Peer.any_ipv4(), ec2.Port.tcp(443), "AWS APIs (Backup, RDS) through the NAT gateway"
+        )
+        self.validator_security_group.connections.allow_to(
+            self.restore_security_group, ec2.Port.tcp(database.port), "Reach the restored database copy"
+        )
+        self.validator = PythonHandler(
+            self,
+            "Validator",
+            source="restore_validation",
+            description="Checks each restore-tested database copy and reports to AWS Backup (Property 8)",
+            vpc=props.vpc,
+            encryption_key=props.encryption_key,
+            security_groups=[self.validator_security_group],
+            timeout_seconds=360,
+            reserved_concurrency=2,
+            environment={
+                "EXPECTED_PARAMETER_GROUP": database.parameter_group_name,
+                "AVAILABLE_DEADLINE_SECONDS": "240",
+                "POWERTOOLS_METRICS_NAMESPACE": RESTORE_METRICS_NAMESPACE,
+                "POWERTOOLS_SERVICE_NAME": RESTORE_VALIDATION_SERVICE,
+            },
+        )
+        function = self.validator.function
+        function.add_to_role_policy(
+            iam.PolicyStatement(
+                actions=["backup:DescribeRestoreJob", "backup:PutRestoreValidationResult"],
+                # Restore jobs have no ARN to scope to; the calls name a job id.
+                resources=["*"],
+            )
+        )
+        function.add_to_role_policy(
+            iam.PolicyStatement(
+                actions=["rds:DescribeDBInstances"],
+                # Restored copies get names chosen by AWS Backup, so no narrower pattern is stable.
+                resources=[f"arn:{Aws.PARTITION}:rds:{Aws.REGION}:{Aws.ACCOUNT_ID}:db:*"],
+            )
+        )
+        self.restore_job_rule = events.Rule(
+            self,
+            "RestoreJobFinished",
+            description="A restore job finished: validate the copy if it is a restore test",
+            event_pattern=events.EventPattern(
+                source=["aws.backup"],
+                detail_type=["Restore Job State Change"],
+                detail={"status": ["COMPLETED", "FAILED", "ABORTED"]},
+            ),
+            targets=[targets.LambdaFunction(function, retry_attempts=2, max_event_age=Duration.hours(1))],
+        )
+        self.alarms = self._alarms()
+
+    def _alarms(self) -> BackupAlarms:
+        def validation_metric(name: str, period: Duration) -> cloudwatch.Metric:
+            return cloudwatch.Metric(
+                namespace=RESTORE_METRICS_NAMESPACE,
+                metric_name=name,
+                dimensions_map={"service": RESTORE_VALIDATION_SERVICE},
+                statistic="Sum",
+                period=period,
+            )
+
+        def backup_metric(name: str) -> cloudwatch.Metric:
+            return cloudwatch.Metric(
+                namespace="AWS/Backup",
+                metric_name=name,
+                dimensions_map={"BackupVaultName": self.vault.backup_vault_name},
+                statistic="Sum",
+                period=Duration.hours(1),
+            )
+
+        return BackupAlarms(
+            # CloudWatch evaluates at most seven days; with restore tests twice a week, seven
+            # empty days mean at least two runs in a row produced no verified restore.
+            missing_restore_validation=validation_metric("RestoreValidationSucceeded", Duration.days(1)).create_alarm(
+                self,
+                "MissingRestoreValidationAlarm",
+                alarm_description="No database restore was verified in the last 7 days (Property 8)",
+                threshold=1,
+                comparison_operator=cloudwatch.ComparisonOperator.LESS_THAN_THRESHOLD,
+                evaluation_periods=7,
+                datapoints_to_alarm=7,
+                treat_missing_data=cloudwatch.TreatMissingData.BREACHING,
+            ),
+            failed_restore_validation=validation_metric("RestoreValidationFailed", Duration.hours(1)).create_alarm(
+                self,
+                "FailedRestoreValidationAlarm",
+                alarm_description="A restore-tested database copy failed validation (Property 8)",
+                threshold=1,
+                comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+                evaluation_periods=1,
+                treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
+            ),
+            failed_restore_jobs=backup_metric("NumberOfRestoreJobsFailed").create_alarm(
+                self,
+                "FailedRestoreJobsAlarm",
+                alarm_description="An AWS Backup restore job of the database vault failed",
+                threshold=1,
+                comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+                evaluation_periods=1,
+                treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
+            ),
+            failed_backup_jobs=backup_metric("NumberOfBackupJobsFailed").create_alarm(
+                self,
+                "FailedBackupJobsAlarm",
+                alarm_description="An AWS Backup job of the database failed: a recovery point is missing",
+                threshold=1,
+                comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+                evaluation_periods=1,
+                treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
+            ),
+        )
