@@ -23,7 +23,7 @@ def test_untagged_stack_in_ireland_fails_synthesis_and_lands_in_the_report(tmp_p
     report = json.loads((tmp_path / "validation-report.json").read_text())
     (plugin,) = [p for p in report["pluginReports"] if p["pluginName"] == "CashTraceChecks"]
     rules = {v["ruleName"] for v in plugin["violations"]}
-    assert rules == {"CT-P7-DataResidency", "CT-CostAllocationTags"}
+    assert {"CT-P7-DataResidency", "CT-CostAllocationTags"} <= rules
     paths = {c["constructPath"] for v in plugin["violations"] for c in v["violatingConstructs"]}
     assert "Ireland" in paths
 
@@ -34,5 +34,5 @@ def test_compliant_app_synthesizes() -> None:
     tagged = stack_in_region(app, "Tagged")
     for key in ("environment", "service", "owner"):
         tagged.tags.set_tag(key, "x")
-    s3.Bucket(tagged, "Data")
+    s3.Bucket(tagged, "Data", encryption=s3.BucketEncryption.S3_MANAGED)
     app.synth()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from hypothesis import strategies as st
 
 from cashtrace_constructs.config import (
@@ -17,6 +19,7 @@ from cashtrace_constructs.config import (
     SecretReference,
     StrategyType,
 )
+from stacks import environments
 
 names = st.sampled_from(["dev", "staging", "prod"])
 
@@ -50,7 +53,10 @@ def environment_configs(draw: st.DrawFn, name: str | None = None) -> Environment
     env_name = name or draw(names)
     production = env_name == "prod"
     max_azs = 3 if production else draw(st.integers(2, 3))
-    return EnvironmentConfig(
+    # Parts this strategy does not vary (data, secrets, service...) come from the shipped environment.
+    shipped = {"dev": environments.dev, "staging": environments.staging, "prod": environments.prod}[env_name]()
+    return replace(
+        shipped,
         environment=Environment(
             name=env_name,
             url=f"https://{env_name}.cashtrace.ng",
