@@ -4,12 +4,16 @@ from __future__ import annotations
 
 from typing import Any
 
-from aws_cdk import Environment, Stack
+from urllib.parse import urlparse
+
+from aws_cdk import Environment, Fn, Stack
+from aws_cdk import aws_ec2 as ec2
 from constructs import Construct
 
-from cashtrace_constructs.config import EnvironmentConfig
+from cashtrace_constructs.config import EnvironmentConfig, ResourceType
 from cashtrace_constructs.encryption import EnvironmentKey
 from cashtrace_constructs.network import Network
+from cashtrace_constructs.service import BlueGreenService, BlueGreenServiceProps
 from stacks import nag_acknowledgments
 
 
@@ -38,7 +42,40 @@ class CashTraceEnvironmentStack(Stack):
         self.encryption = EnvironmentKey(self, "EnvironmentKey", environment_name=config.name)
         self.network = Network(self, "Network", config=infrastructure.networking, encryption_key=self.encryption.key)
 
+        # Service (issue 3)
+        self.service = self._service(config)
+
         nag_acknowledgments.acknowledge(self, config.name)
+
+    def _service(self, config: EnvironmentConfig) -> BlueGreenService:
+        api = config.infrastructure.resource(ResourceType.COMPUTE, config.service.name)
+        assert api.auto_scaling is not None  # EnvironmentConfig.validate guarantees it
+        # The load balancer is internet-facing, so the in-VPC deploy hook reaches its test listener
+        # through the NAT gateways: their Elastic IPs are the only sources the test port admits.
+        nat_addresses = [
+            Fn.join("", [eip.attr_public_ip, "/32"])
+            for subnet in self.network.vpc.public_subnets
+            if isinstance(eip := subnet.node.try_find_child("EIP"), ec2.CfnEIP)
+        ]
+        return BlueGreenService(
+            self,
+            "Api",
+            props=BlueGreenServiceProps(
+                environment_name=config.name,
+                service=config.service,
+                size=api.size,
+                scaling=api.auto_scaling,
+                strategy=config.deployment_strategy,
+                rollback=config.rollback,
+                public_host=urlparse(config.environment.url).hostname,
+                environment={variable.name: variable.value for variable in config.environment.variables},
+            ),
+            vpc=self.network.vpc,
+            encryption_key=self.encryption.key,
+            task_subnets=self.network.application_subnets,
+            load_balancer_subnets=self.network.public_subnets,
+            test_client_cidrs=nat_addresses,
+        )
 
     @property
     def availability_zones(self) -> list[str]:

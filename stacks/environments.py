@@ -13,17 +13,20 @@ from collections.abc import Mapping
 from typing import Any
 
 from cashtrace_constructs.config import (
+    DEFAULT_IMAGE_TAG,
     AutoScalingConfig,
     DeploymentStrategy,
     Environment,
     EnvironmentConfig,
     EnvironmentVariable,
+    PLACEHOLDER_PIPELINE_ACCOUNT,
     InfrastructureConfig,
     NetworkConfig,
     ResourceConfig,
     ResourceType,
     RollbackConfig,
     SecretReference,
+    ServiceConfig,
     StrategyType,
 )
 
@@ -33,6 +36,8 @@ PLACEHOLDER_ACCOUNTS: Mapping[str, str] = {
     "dev": "111111111111",
     "staging": "222222222222",
     "prod": "333333333333",
+    # The tooling account of the CD pipeline; it owns the image repositories.
+    "pipeline": PLACEHOLDER_PIPELINE_ACCOUNT,
 }
 
 
@@ -42,6 +47,16 @@ def account_for(name: str, context: Mapping[str, Any] | None = None) -> str:
     if from_context:
         return str(from_context)
     return os.environ.get(f"CASHTRACE_{name.upper()}_ACCOUNT", PLACEHOLDER_ACCOUNTS[name])
+
+
+def _service(context: Mapping[str, Any] | None, *, alarm_evaluation_periods: int) -> ServiceConfig:
+    """The API service; the image tag (or sha256 digest) comes from `-c image-tag=...`."""
+    image_tag = (context or {}).get("image-tag") or DEFAULT_IMAGE_TAG
+    return ServiceConfig(
+        repository_account=account_for("pipeline", context),
+        image_tag=str(image_tag),
+        alarm_evaluation_periods=alarm_evaluation_periods,
+    )
 
 
 def _api(size: str, scaling: AutoScalingConfig) -> ResourceConfig:
@@ -75,6 +90,7 @@ def dev(context: Mapping[str, Any] | None = None) -> EnvironmentConfig:
             type=StrategyType.BLUE_GREEN, health_check_path="/health", health_check_timeout=5
         ),
         rollback=RollbackConfig(automatic=True, health_check_failures=3, rollback_timeout=300),
+        service=_service(context, alarm_evaluation_periods=2),
     )
 
 
@@ -105,6 +121,7 @@ def staging(context: Mapping[str, Any] | None = None) -> EnvironmentConfig:
             type=StrategyType.CANARY, health_check_path="/health", health_check_timeout=5, canary_percentage=10
         ),
         rollback=RollbackConfig(automatic=True, health_check_failures=3, rollback_timeout=240),
+        service=_service(context, alarm_evaluation_periods=2),
     )
 
 
@@ -134,6 +151,8 @@ def prod(context: Mapping[str, Any] | None = None) -> EnvironmentConfig:
             type=StrategyType.CANARY, health_check_path="/health", health_check_timeout=5, canary_percentage=10
         ),
         rollback=RollbackConfig(automatic=True, health_check_failures=2, rollback_timeout=180),
+        # One breaching minute rolls prod back: its budget is 180 s, not 300 (docs/service.md).
+        service=_service(context, alarm_evaluation_periods=1),
     )
 
 
