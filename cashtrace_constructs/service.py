@@ -38,10 +38,8 @@ from cashtrace_constructs.config import (
 from cashtrace_constructs.errors import DeploymentError, ErrorCode
 from cashtrace_constructs.function import PythonHandler
 from cashtrace_constructs.log_retention import retention
+from cashtrace_constructs.timing import LONGEST_REQUEST_METADATA, ROLLBACK_BUDGET_METADATA
 
-# Template metadata the correctness rules read: budgets only the config knows.
-ROLLBACK_BUDGET_METADATA = "cashtrace:rollback-budget-seconds"
-LONGEST_REQUEST_METADATA = "cashtrace:longest-request-seconds"
 
 # Fargate's valid CPU units -> memory MiB choices (Fargate quota table).
 _FARGATE_MEMORY: Mapping[int, range] = {
@@ -215,6 +213,11 @@ class BlueGreenService(Construct):
             circuit_breaker=ecs.DeploymentCircuitBreaker(enable=True, rollback=True) if rolling else None,
             propagate_tags=ecs.PropagatedTagSource.SERVICE,
         )
+
+        service_resource = self.service.node.default_child
+        assert isinstance(service_resource, ecs.CfnService)
+        # Budgets only the config knows, recorded for the Property 10 rule.
+        service_resource.add_metadata(LONGEST_REQUEST_METADATA, config.longest_request_seconds)
 
         # ---- Target groups and listeners ----
         self.blue_target_group = self._target_group("Blue", vpc, props)
