@@ -38,7 +38,19 @@ class ZeroDowntime(StackRule):
         code = ErrorCode.HEALTH_CHECK_FAILED.value
         for service_id, service in of_type(resources, "AWS::ECS::Service"):
             props = properties(service)
-            target_groups = [tg for tg in service_target_groups(resources, service_id) if tg in resources]
+            # The green target group is only named by the deployment group, not by the service.
+            swapped = {
+                ref
+                for _, group in of_type(resources, "AWS::CodeDeploy::DeploymentGroup")
+                if service_id in references(properties(group).get("ECSServices"))
+                for pair in (properties(group).get("LoadBalancerInfo") or {}).get("TargetGroupPairInfoList") or []
+                for ref in references(pair.get("TargetGroups"))
+            }
+            target_groups = sorted(
+                tg
+                for tg in set(service_target_groups(resources, service_id)) | swapped
+                if (resources.get(tg) or {}).get("Type") == "AWS::ElasticLoadBalancingV2::TargetGroup"
+            )
             if not target_groups:
                 continue
             longest = int((service.get("Metadata") or {}).get(LONGEST_REQUEST_METADATA) or 0)
