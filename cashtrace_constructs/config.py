@@ -515,7 +515,7 @@ class ServiceConfig:
             self.stop_timeout_seconds >= self.longest_request_seconds,
             ErrorCode.CONFIG_INVALID,
             f"{path}.stop_timeout_seconds",
-            f"must be at least longest_request_seconds ({self.longest_request_seconds}) so SIGTERM drains (Property 10)",
+            f"must be at least longest_request_seconds ({self.longest_request_seconds}) to drain (Property 10)",
         )
         _require_range(
             self.health_check_interval_seconds,

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from urllib.parse import urlparse
 
 from aws_cdk import Duration, RemovalPolicy, Stack
 from aws_cdk import aws_applicationautoscaling as autoscaling
@@ -39,7 +38,6 @@ from cashtrace_constructs.errors import DeploymentError, ErrorCode
 from cashtrace_constructs.function import PythonHandler
 from cashtrace_constructs.log_retention import retention
 from cashtrace_constructs.timing import LONGEST_REQUEST_METADATA, ROLLBACK_BUDGET_METADATA
-
 
 # Fargate's valid CPU units -> memory MiB choices (Fargate quota table).
 _FARGATE_MEMORY: Mapping[int, range] = {

@@ -60,7 +60,8 @@ def main() -> int:
         within &= ok
         print(
             f"{name:<12}{rollback if rollback is not None else '-':>9}s{rollback_budget or '-':>7}s"
-            f"{scale_out if scale_out is not None else '-':>10}s{SCALE_OUT_BUDGET_SECONDS:>7}s  {'ok' if ok else 'OVER BUDGET'}"
+            f"{scale_out if scale_out is not None else '-':>10}s{SCALE_OUT_BUDGET_SECONDS:>7}s"
+            f"  {'ok' if ok else 'OVER BUDGET'}"
         )
     return 0 if within else 1
 

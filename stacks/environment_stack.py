@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from typing import Any
-
 from urllib.parse import urlparse
 
 from aws_cdk import Environment, Fn, Stack

@@ -14,12 +14,12 @@ from typing import Any
 
 from cashtrace_constructs.config import (
     DEFAULT_IMAGE_TAG,
+    PLACEHOLDER_PIPELINE_ACCOUNT,
     AutoScalingConfig,
     DeploymentStrategy,
     Environment,
     EnvironmentConfig,
     EnvironmentVariable,
-    PLACEHOLDER_PIPELINE_ACCOUNT,
     InfrastructureConfig,
     NetworkConfig,
     ResourceConfig,

@@ -136,7 +136,7 @@ SERVICE: list[NagAcknowledgment] = [
     NagAcknowledgment(
         "Api/TaskDefinition/ExecutionRole/DefaultPolicy/Resource",
         "AwsSolutions::AwsSolutions-IAM5[Resource::*]",
-        "ecr:GetAuthorizationToken supports no resource-level permission; image pulls are scoped to the one repository.",
+        "ecr:GetAuthorizationToken supports no resource-level permission; pulls are scoped to the one repository.",
     ),
     *(
         NagAcknowledgment(
@@ -160,7 +160,7 @@ SERVICE: list[NagAcknowledgment] = [
     NagAcknowledgment(
         "Api/DeploymentGroup/ServiceRole/DefaultPolicy/Resource",
         "AwsSolutions::AwsSolutions-IAM5[Resource::<ApiHealthCheckHookFunctionA78F4ECC.Arn>:*]",
-        "lambda:InvokeFunction on the one hook function and its versions (the `:*` suffix), as CDK's grantInvoke writes it.",
+        "lambda:InvokeFunction on the one hook function and its versions (`:*`), as CDK's grantInvoke writes it.",
     ),
     *function_baseline("Api/HealthCheckHook"),
     *(

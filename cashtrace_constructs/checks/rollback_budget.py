@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
+from typing import Any
 
 from cashtrace_constructs.checks.rule import Finding, StackRule, SynthesizedStack
 from cashtrace_constructs.errors import ErrorCode
@@ -55,7 +56,9 @@ class RollbackBudget(StackRule):
                     logical_id=service_id,
                 )
 
-    def _check_group(self, stack: SynthesizedStack, group_id: str, group: dict, code: str) -> Iterable[Finding]:  # type: ignore[type-arg]
+    def _check_group(
+        self, stack: SynthesizedStack, group_id: str, group: Mapping[str, Any], code: str
+    ) -> Iterable[Finding]:
         resources = stack.resources
         props = properties(group)
         auto = props.get("AutoRollbackConfiguration") or {}
@@ -95,6 +98,6 @@ class RollbackBudget(StackRule):
             if canary and interval < needed:
                 yield self.finding(
                     stack,
-                    f"{code}: canary interval {interval} s of {config_id} ends before the alarms can react ({needed} s)",
+                    f"{code}: canary interval {interval} s of {config_id} ends before the alarms react ({needed} s)",
                     logical_id=config_id,
                 )

@@ -18,12 +18,20 @@ from stacks.environments import account_for, prod
     [
         ({"deregistration_delay_seconds": 10}, "service.deregistration_delay_seconds", ErrorCode.CONFIG_INVALID),
         ({"stop_timeout_seconds": 10}, "service.stop_timeout_seconds", ErrorCode.CONFIG_INVALID),
-        ({"stop_timeout_seconds": 121, "longest_request_seconds": 30}, "service.stop_timeout_seconds", ErrorCode.CONFIG_INVALID),
+        (
+            {"stop_timeout_seconds": 121, "longest_request_seconds": 30},
+            "service.stop_timeout_seconds",
+            ErrorCode.CONFIG_INVALID,
+        ),
         ({"image_tag": "has space"}, "service.image_tag", ErrorCode.CONFIG_INVALID),
         ({"repository_account": "pipeline"}, "service.repository_account", ErrorCode.CONFIG_INVALID),
         ({"certificate_arn": "arn:aws:iam::1:role/x"}, "service.certificate_arn", ErrorCode.CONFIG_INVALID),
         ({"alarm_period_seconds": 90}, "service.alarm_period_seconds", ErrorCode.CONFIG_INVALID),
-        ({"health_check_grace_period_seconds": 5}, "service.health_check_grace_period_seconds", ErrorCode.HEALTH_CHECK_FAILED),
+        (
+            {"health_check_grace_period_seconds": 5},
+            "service.health_check_grace_period_seconds",
+            ErrorCode.HEALTH_CHECK_FAILED,
+        ),
         ({"blue_termination_wait_minutes": 0}, "service.blue_termination_wait_minutes", ErrorCode.ROLLBACK_FAILED),
     ],
 )
@@ -47,7 +55,11 @@ def test_environment_needs_a_compute_resource_for_its_service() -> None:
 def test_image_tag_and_pipeline_account_come_from_context() -> None:
     config = prod({"image-tag": "sha256:" + "b" * 64, "account.pipeline": "555555555555"})
     assert config.service.image_tag == "sha256:" + "b" * 64
-    assert config.service.repository_account == "555555555555" == account_for("pipeline", {"account.pipeline": "555555555555"})
+    assert (
+        config.service.repository_account
+        == "555555555555"
+        == account_for("pipeline", {"account.pipeline": "555555555555"})
+    )
 
 
 @given(longest=st.integers(1, 120), extra=st.integers(0, 60))

@@ -16,7 +16,9 @@ from tests.synth import make_app, stack_in_region
 def template() -> dict:  # type: ignore[type-arg]
     app = make_app()
     stack = stack_in_region(app, "Tooling")
-    ServiceImageRepository(stack, "Api", repository_name="cashtrace/api", puller_account_ids=["111111111111", "333333333333"])
+    ServiceImageRepository(
+        stack, "Api", repository_name="cashtrace/api", puller_account_ids=["111111111111", "333333333333"]
+    )
     return Template.from_stack(stack).to_json()  # type: ignore[no-any-return]
 
 
@@ -52,5 +54,7 @@ def test_pullers_decrypt_only_through_ecr(template: dict) -> None:  # type: igno
 def test_bad_puller_account_is_refused() -> None:
     app = make_app()
     with pytest.raises(DeploymentError) as failure:
-        ServiceImageRepository(stack_in_region(app), "Api", repository_name="cashtrace/api", puller_account_ids=["prod"])
+        ServiceImageRepository(
+            stack_in_region(app), "Api", repository_name="cashtrace/api", puller_account_ids=["prod"]
+        )
     assert failure.value.field == "puller_account_ids[0]"

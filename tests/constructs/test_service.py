@@ -95,11 +95,16 @@ def test_load_balancer_has_waf_access_logs_and_a_restricted_test_listener(templa
     }
     assert list(resources(template, "AWS::WAFv2::WebACLAssociation"))
     attributes = {
-        a["Key"]: a["Value"] for a in _one(template, "AWS::ElasticLoadBalancingV2::LoadBalancer")["LoadBalancerAttributes"]
+        a["Key"]: a["Value"]
+        for a in _one(template, "AWS::ElasticLoadBalancingV2::LoadBalancer")["LoadBalancerAttributes"]
     }
     assert attributes["access_logs.s3.enabled"] == "true"
     assert attributes["routing.http.drop_invalid_header_fields.enabled"] == "true"
-    test_ingress = [p["Properties"] for _, p in resources(template, "AWS::EC2::SecurityGroupIngress") if p["Properties"].get("FromPort") == 9443]
+    test_ingress = [
+        p["Properties"]
+        for _, p in resources(template, "AWS::EC2::SecurityGroupIngress")
+        if p["Properties"].get("FromPort") == 9443
+    ]
     assert len(test_ingress) == 3 and all("/32" in json.dumps(rule["CidrIp"]) for rule in test_ingress)
     open_rules = [
         rule

@@ -23,7 +23,7 @@ EVENT = {"DeploymentId": "d-ABCDEF123", "LifecycleEventHookExecutionId": "hook-e
 class _Target(BaseHTTPRequestHandler):
     mode = "ok"
 
-    def do_GET(self) -> None:  # noqa: N802 (http.server's name)
+    def do_GET(self) -> None:
         if self.server.mode == "slow":  # type: ignore[attr-defined]
             time.sleep(1.5)
         status = 500 if self.server.mode == "error" else 200  # type: ignore[attr-defined]
@@ -95,7 +95,9 @@ def test_healthy_target_reports_succeeded_after_three_good_checks(
     assert all({"timestamp", "endpoint", "status", "latency", "healthy"} <= set(e["healthCheck"]) for e in logged)
 
 
-def test_failing_target_reports_failed_with_the_error_code(server: ThreadingHTTPServer, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_failing_target_reports_failed_with_the_error_code(
+    server: ThreadingHTTPServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
     server.mode = "error"  # type: ignore[attr-defined]
     _configure(monkeypatch, f"http://127.0.0.1:{server.server_port}/health", failures="2")
     outcome = _run("Failed")
@@ -104,7 +106,9 @@ def test_failing_target_reports_failed_with_the_error_code(server: ThreadingHTTP
     assert not any(c["healthy"] for c in outcome["healthChecks"])
 
 
-def test_slow_target_fails_on_the_health_check_timeout(server: ThreadingHTTPServer, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_slow_target_fails_on_the_health_check_timeout(
+    server: ThreadingHTTPServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
     server.mode = "slow"  # type: ignore[attr-defined]
     _configure(monkeypatch, f"http://127.0.0.1:{server.server_port}/health", timeout="0.3", failures="1")
     started = time.monotonic()
@@ -122,7 +126,9 @@ def test_unreachable_target_reports_failed(monkeypatch: pytest.MonkeyPatch) -> N
     assert all(c["status"] == 0 and "Connection" in (c["error"] or "") for c in outcome["healthChecks"])
 
 
-def test_one_failure_below_the_threshold_is_tolerated(server: ThreadingHTTPServer, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_one_failure_below_the_threshold_is_tolerated(
+    server: ThreadingHTTPServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
     calls = {"n": 0}
     real = hook.check_once
 
