@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import cast
 
 from aws_cdk import Duration, RemovalPolicy, Stack
 from aws_cdk import aws_applicationautoscaling as autoscaling
@@ -212,8 +213,7 @@ class BlueGreenService(Construct):
             propagate_tags=ecs.PropagatedTagSource.SERVICE,
         )
 
-        service_resource = self.service.node.default_child
-        assert isinstance(service_resource, ecs.CfnService)
+        service_resource = cast(ecs.CfnService, self.service.node.default_child)
         # Budgets only the config knows, recorded for the Property 10 rule.
         service_resource.add_metadata(LONGEST_REQUEST_METADATA, config.longest_request_seconds)
 
@@ -253,7 +253,8 @@ class BlueGreenService(Construct):
             if self.certificate
             else None,
             ssl_policy=elbv2.SslPolicy.RECOMMENDED_TLS if self.certificate else None,
-            default_target_groups=[self.green_target_group if uses_code_deploy else self.blue_target_group],
+            # Under CodeDeploy the replacement tasks register here first; a rolling service leaves it empty.
+            default_target_groups=[self.green_target_group],
             open=False,
         )
         for port in sorted({80, production_port}):
@@ -290,7 +291,13 @@ class BlueGreenService(Construct):
         self.deployment: EcsDeployment | None = None
         self.health_check_hook: PythonHandler | None = None
         if uses_code_deploy:
-            self._code_deploy(props, vpc, encryption_key, production_port)
+            self._code_deploy(props, vpc, encryption_key)
+        else:
+            # Rolling deployments roll back on the same alarms through ECS itself.
+            self.service.enable_deployment_alarms(
+                [alarm.alarm_name for alarm in self.rollback_alarms],
+                behavior=ecs.AlarmBehavior.ROLLBACK_ON_ALARM,
+            )
 
     # ---------------------------------------------------------------- helpers
 
@@ -488,9 +495,7 @@ class BlueGreenService(Construct):
             )
         return target
 
-    def _code_deploy(
-        self, props: BlueGreenServiceProps, vpc: ec2.IVpc, encryption_key: kms.IKey, production_port: int
-    ) -> None:
+    def _code_deploy(self, props: BlueGreenServiceProps, vpc: ec2.IVpc, encryption_key: kms.IKey) -> None:
         config, strategy = props.service, props.strategy
         if strategy.type is StrategyType.CANARY:
             deployment_config: codedeploy.IEcsDeploymentConfig = codedeploy.EcsDeploymentConfig(
@@ -523,8 +528,7 @@ class BlueGreenService(Construct):
                 stopped_deployment=True,
             ),
         )
-        deployment_group_resource = self.deployment_group.node.default_child
-        assert isinstance(deployment_group_resource, codedeploy.CfnDeploymentGroup)
+        deployment_group_resource = cast(codedeploy.CfnDeploymentGroup, self.deployment_group.node.default_child)
         deployment_group_resource.add_metadata(ROLLBACK_BUDGET_METADATA, props.rollback.rollback_timeout)
 
         scheme = "https" if self.certificate else "http"
@@ -567,4 +571,6 @@ class BlueGreenService(Construct):
             ),
             hooks=AppSpecHooks(after_allow_test_traffic=hook_function),
             description=f"{config.name} {config.image_tag}",
+            # CodeDeploy reports success only after the blue tasks are gone; the stack update waits for it.
+            timeout=Duration.minutes(config.canary_interval_minutes + config.blue_termination_wait_minutes + 20),
         )

@@ -11,6 +11,7 @@ from constructs import Construct
 
 from cashtrace_constructs.config import EnvironmentConfig, ResourceType
 from cashtrace_constructs.encryption import EnvironmentKey
+from cashtrace_constructs.errors import DeploymentError, ErrorCode
 from cashtrace_constructs.network import Network
 from cashtrace_constructs.service import BlueGreenService, BlueGreenServiceProps
 from stacks import nag_acknowledgments
@@ -48,7 +49,10 @@ class CashTraceEnvironmentStack(Stack):
 
     def _service(self, config: EnvironmentConfig) -> BlueGreenService:
         api = config.infrastructure.resource(ResourceType.COMPUTE, config.service.name)
-        assert api.auto_scaling is not None  # EnvironmentConfig.validate guarantees it
+        if api.auto_scaling is None:  # EnvironmentConfig.validate refuses this; mypy cannot know
+            raise DeploymentError(
+                ErrorCode.RESOURCE_LIMIT, "the API needs auto_scaling", field=f"{config.name}.service"
+            )
         # The load balancer is internet-facing, so the in-VPC deploy hook reaches its test listener
         # through the NAT gateways: their Elastic IPs are the only sources the test port admits.
         nat_addresses = [
