@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from hypothesis import given
+from hypothesis import strategies as st
+
 from cashtrace_constructs.checks import RollbackBudget
 from cashtrace_constructs.timing import rollback_seconds
 from tests.checks.service_templates import compliant_template, stack
@@ -64,3 +67,14 @@ def test_rolling_service_needs_the_circuit_breaker() -> None:
     assert any("circuit breaker" in f for f in _findings(template))
     service["DeploymentConfiguration"] = {"DeploymentCircuitBreaker": {"Enable": True, "Rollback": True}}
     assert not any("circuit breaker" in f for f in _findings(template))
+
+
+@given(period_minutes=st.integers(1, 10), datapoints=st.integers(1, 10), budget=st.integers(1, 300))
+def test_a_finding_exactly_when_the_model_exceeds_the_budget(period_minutes: int, datapoints: int, budget: int) -> None:
+    template = compliant_template()
+    template["Resources"]["Group"]["Metadata"] = {"cashtrace:rollback-budget-seconds": budget}
+    template["Resources"]["ErrorsAlarm"]["Properties"].update(
+        Period=period_minutes * 60, EvaluationPeriods=datapoints, DatapointsToAlarm=datapoints
+    )
+    over = [f for f in _findings(template) if "Test/ErrorsAlarm" in f]
+    assert bool(over) == (rollback_seconds(period_minutes * 60, datapoints) > budget)
