@@ -11,7 +11,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import cast
 
-from aws_cdk import Duration, RemovalPolicy, Stack
+from aws_cdk import ArnFormat, Duration, RemovalPolicy, Stack
 from aws_cdk import aws_applicationautoscaling as autoscaling
 from aws_cdk import aws_certificatemanager as acm
 from aws_cdk import aws_cloudwatch as cloudwatch
@@ -376,7 +376,15 @@ class BlueGreenService(Construct):
             self,
             "WafLogging",
             resource_arn=web_acl.attr_arn,
-            log_destination_configs=[self.waf_log_group.log_group_arn],
+            # WAF wants the bare log-group ARN; CDK's log_group_arn ends in ":*", which WAF rejects.
+            log_destination_configs=[
+                Stack.of(self).format_arn(
+                    service="logs",
+                    resource="log-group",
+                    resource_name=self.waf_log_group.log_group_name,
+                    arn_format=ArnFormat.COLON_RESOURCE_NAME,
+                )
+            ],
         )
         return web_acl
 

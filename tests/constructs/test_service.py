@@ -94,6 +94,10 @@ def test_load_balancer_has_waf_access_logs_and_a_restricted_test_listener(templa
         "AWSManagedRulesKnownBadInputsRuleSet",
     }
     assert list(resources(template, "AWS::WAFv2::WebACLAssociation"))
+    waf_logging = _one(template, "AWS::WAFv2::LoggingConfiguration")
+    # A log group's Arn attribute ends in ":*", which WAF rejects; the ARN must be built bare.
+    assert "Fn::GetAtt" not in json.dumps(waf_logging["LogDestinationConfigs"])
+    assert ":log-group:" in json.dumps(waf_logging["LogDestinationConfigs"])
     attributes = {
         a["Key"]: a["Value"]
         for a in _one(template, "AWS::ElasticLoadBalancingV2::LoadBalancer")["LoadBalancerAttributes"]
