@@ -9,7 +9,7 @@ import pytest
 
 from cashtrace_constructs.errors import DeploymentError, ErrorCode
 from cashtrace_constructs.service import fargate_size
-from cashtrace_constructs.timing import SCALE_OUT_BUDGET_SECONDS
+from cashtrace_constructs.timing import LONGEST_REQUEST_METADATA, ROLLBACK_BUDGET_METADATA, SCALE_OUT_BUDGET_SECONDS
 from stacks.budgets import budgets
 from tests.conftest import ENVIRONMENT_STACKS
 from tests.synth import resources
@@ -167,3 +167,11 @@ def test_fargate_size_refuses_combinations_fargate_cannot_run() -> None:
     assert failure.value.code is ErrorCode.RESOURCE_LIMIT and failure.value.field == "prod.size"
     with pytest.raises(DeploymentError):
         fargate_size("big")
+
+
+def test_budgets_the_rules_need_are_recorded_in_the_template(templates: Templates) -> None:
+    for name, budget in (("CashTrace-Dev", 300), ("CashTrace-Staging", 240), ("CashTrace-Prod", 180)):
+        [(_, group)] = list(resources(templates[name], "AWS::CodeDeploy::DeploymentGroup"))
+        assert group["Metadata"][ROLLBACK_BUDGET_METADATA] == budget
+        [(_, service)] = list(resources(templates[name], "AWS::ECS::Service"))
+        assert service["Metadata"][LONGEST_REQUEST_METADATA] == 30
