@@ -45,5 +45,9 @@ security: deps
 bench: deps
 	$(PYTHON) scripts/benchmark.py
 
+## Worst-case rollback and scale-out seconds per environment (the Property 5 / 9 timing model).
+budgets: deps
+	CDK_VALIDATION=false $(PYTHON) -m stacks.budgets
+
 clean:
 	rm -rf cdk.out .pytest_cache .coverage

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 
 from cashtrace_constructs.errors import DeploymentError, ErrorCode
+from cashtrace_constructs.timing import rollback_seconds
 
 # Cape Town. Nigeria has no AWS region yet; a Nigeria-only tier would be added here (README).
 DEFAULT_ALLOWED_REGIONS: tuple[str, ...] = ("af-south-1",)
@@ -390,6 +391,170 @@ class InfrastructureConfig:
 
 # ---- Service (issue 3: blue-green service) ----
 
+# ECR accepts tags of up to 128 of these characters; a digest pins the exact image bytes.
+_IMAGE_TAG_RE = re.compile(r"^(?:[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}|sha256:[0-9a-f]{64})$")
+_REPOSITORY_NAME_RE = re.compile(r"^[a-z0-9]+(?:[._-][a-z0-9]+)*(?:/[a-z0-9]+(?:[._-][a-z0-9]+)*)*$")
+_CERTIFICATE_ARN_RE = re.compile(r"^arn:aws[a-z-]*:acm:[a-z0-9-]+:\d{12}:certificate/[0-9a-f-]+$")
+# Placeholder tag for a laptop synth; real deploys pass `-c image-tag=<tag or sha256 digest>`.
+DEFAULT_IMAGE_TAG = "bootstrap"
+# The tooling account that owns the image repositories ("build once, promote by digest").
+PLACEHOLDER_PIPELINE_ACCOUNT = "444444444444"
+
+
+@dataclass(frozen=True)
+class ServiceConfig:
+    """How the API service runs: image, ports, health checks, drain times, rollback alarms.
+
+    The defaults are the timing model's inputs (docs/service.md); the correctness rules
+    recompute the budgets from the synthesized template, so changing a number here is safe
+    only if Property 5, 9 and 10 still hold.
+    """
+
+    name: str = "api"
+    repository_account: str = PLACEHOLDER_PIPELINE_ACCOUNT
+    repository_name: str = "cashtrace/api"
+    image_tag: str = DEFAULT_IMAGE_TAG
+    container_port: int = 8080
+    # None: plain HTTP production listener (no domain yet); an ACM ARN turns on 443 + redirect.
+    certificate_arn: str | None = None
+    test_listener_port: int = 9443
+    # The longest request the API serves; every drain time is derived from it (Property 10).
+    longest_request_seconds: int = 30
+    deregistration_delay_seconds: int = 35
+    stop_timeout_seconds: int = 45
+    health_check_interval_seconds: int = 10
+    healthy_threshold: int = 2
+    unhealthy_threshold: int = 2
+    health_check_grace_period_seconds: int = 60
+    log_retention_days: int = 365
+    # Rollback alarms (Property 5): 1-minute periods, few evaluation periods.
+    alarm_period_seconds: int = 60
+    alarm_evaluation_periods: int = 2
+    target_5xx_threshold: int = 5
+    p99_latency_threshold_ms: int = 2000
+    canary_interval_minutes: int = 5
+    # Blue tasks stay this long after the switch so that a rollback is a traffic switch.
+    blue_termination_wait_minutes: int = 15
+    # Step scale-out (Property 9): a 1-minute alarm, 1 datapoint.
+    scale_out_cooldown_seconds: int = 15
+    scale_out_evaluation_periods: int = 1
+
+    def __post_init__(self) -> None:
+        self.validate("service")
+
+    def validate(self, path: str) -> None:
+        _require(
+            bool(_NAME_RE.match(self.name)),
+            ErrorCode.CONFIG_INVALID,
+            f"{path}.name",
+            f"must be lower-case letters, digits and dashes, got {self.name!r}",
+        )
+        _require(
+            bool(_ACCOUNT_RE.match(self.repository_account)),
+            ErrorCode.CONFIG_INVALID,
+            f"{path}.repository_account",
+            f"must be a 12-digit AWS account id, got {self.repository_account!r}",
+        )
+        _require(
+            bool(_REPOSITORY_NAME_RE.match(self.repository_name)) and len(self.repository_name) <= 256,
+            ErrorCode.CONFIG_INVALID,
+            f"{path}.repository_name",
+            f"must be a valid ECR repository name, got {self.repository_name!r}",
+        )
+        _require(
+            bool(_IMAGE_TAG_RE.match(self.image_tag)),
+            ErrorCode.CONFIG_INVALID,
+            f"{path}.image_tag",
+            f"must be an ECR tag or a sha256: digest, got {self.image_tag!r}",
+        )
+        if self.certificate_arn is not None:
+            _require(
+                bool(_CERTIFICATE_ARN_RE.match(self.certificate_arn)),
+                ErrorCode.CONFIG_INVALID,
+                f"{path}.certificate_arn",
+                f"must be an ACM certificate ARN, got {self.certificate_arn!r}",
+            )
+        _require_range(self.container_port, 1024, 65535, ErrorCode.CONFIG_INVALID, f"{path}.container_port")
+        _require_range(self.test_listener_port, 1024, 65535, ErrorCode.CONFIG_INVALID, f"{path}.test_listener_port")
+        _require(
+            self.test_listener_port not in (80, 443),
+            ErrorCode.CONFIG_INVALID,
+            f"{path}.test_listener_port",
+            "the test listener must not share a port with production traffic",
+        )
+        _require_range(
+            self.longest_request_seconds, 1, 3600, ErrorCode.CONFIG_INVALID, f"{path}.longest_request_seconds"
+        )
+        _require_range(
+            self.deregistration_delay_seconds, 0, 3600, ErrorCode.CONFIG_INVALID, f"{path}.deregistration_delay_seconds"
+        )
+        # In-flight requests finish on the old task only if the load balancer waits for them.
+        _require(
+            self.deregistration_delay_seconds >= self.longest_request_seconds,
+            ErrorCode.CONFIG_INVALID,
+            f"{path}.deregistration_delay_seconds",
+            f"must be at least longest_request_seconds ({self.longest_request_seconds}) (Property 10)",
+        )
+        # Fargate caps stopTimeout at 120 s.
+        _require_range(self.stop_timeout_seconds, 2, 120, ErrorCode.CONFIG_INVALID, f"{path}.stop_timeout_seconds")
+        _require(
+            self.stop_timeout_seconds >= self.longest_request_seconds,
+            ErrorCode.CONFIG_INVALID,
+            f"{path}.stop_timeout_seconds",
+            f"must be at least longest_request_seconds ({self.longest_request_seconds}) to drain (Property 10)",
+        )
+        _require_range(
+            self.health_check_interval_seconds,
+            5,
+            300,
+            ErrorCode.HEALTH_CHECK_FAILED,
+            f"{path}.health_check_interval_seconds",
+        )
+        _require_range(self.healthy_threshold, 2, 10, ErrorCode.HEALTH_CHECK_FAILED, f"{path}.healthy_threshold")
+        _require_range(self.unhealthy_threshold, 2, 10, ErrorCode.HEALTH_CHECK_FAILED, f"{path}.unhealthy_threshold")
+        _require(
+            self.health_check_grace_period_seconds >= self.healthy_threshold * self.health_check_interval_seconds,
+            ErrorCode.HEALTH_CHECK_FAILED,
+            f"{path}.health_check_grace_period_seconds",
+            "must cover healthy_threshold x health_check_interval_seconds, or ECS replaces tasks still starting",
+        )
+        _require_range(
+            self.health_check_grace_period_seconds,
+            0,
+            7200,
+            ErrorCode.HEALTH_CHECK_FAILED,
+            f"{path}.health_check_grace_period_seconds",
+        )
+        # CloudWatch alarms on standard metrics: 60 s or a multiple of it.
+        _require(
+            self.alarm_period_seconds >= 60 and self.alarm_period_seconds % 60 == 0,
+            ErrorCode.CONFIG_INVALID,
+            f"{path}.alarm_period_seconds",
+            f"must be a multiple of 60, got {self.alarm_period_seconds}",
+        )
+        _require_range(
+            self.alarm_evaluation_periods, 1, 10, ErrorCode.CONFIG_INVALID, f"{path}.alarm_evaluation_periods"
+        )
+        _require_range(self.target_5xx_threshold, 1, 100000, ErrorCode.CONFIG_INVALID, f"{path}.target_5xx_threshold")
+        _require_range(
+            self.p99_latency_threshold_ms, 10, 60000, ErrorCode.CONFIG_INVALID, f"{path}.p99_latency_threshold_ms"
+        )
+        _require_range(self.canary_interval_minutes, 1, 60, ErrorCode.CONFIG_INVALID, f"{path}.canary_interval_minutes")
+        # CodeDeploy accepts 0..2880 minutes for keeping the original task set.
+        _require_range(
+            self.blue_termination_wait_minutes,
+            1,
+            2880,
+            ErrorCode.ROLLBACK_FAILED,
+            f"{path}.blue_termination_wait_minutes",
+        )
+        _require_range(
+            self.scale_out_cooldown_seconds, 0, 3600, ErrorCode.RESOURCE_LIMIT, f"{path}.scale_out_cooldown_seconds"
+        )
+        _require_range(
+            self.scale_out_evaluation_periods, 1, 10, ErrorCode.RESOURCE_LIMIT, f"{path}.scale_out_evaluation_periods"
+        )
+
 
 # ---- Data layer (issue 4: database, backups, cache, storage, CDN) ----
 
@@ -562,6 +727,7 @@ class EnvironmentConfig:
     rollback: RollbackConfig
     ownership: Ownership = field(default_factory=Ownership)
     # service (issue 3)
+    service: ServiceConfig = field(default_factory=ServiceConfig)
 
     # data layer (issue 4)
     data: DataConfig = field(default_factory=DataConfig)
@@ -592,6 +758,23 @@ class EnvironmentConfig:
         self.deployment_strategy.validate(f"{path}.deployment_strategy")
         self.rollback.validate(f"{path}.rollback")
         # service (issue 3)
+        self.service.validate(f"{path}.service")
+        compute = [r for r in self.infrastructure.resources if r.type is ResourceType.COMPUTE]
+        _require(
+            any(r.name == self.service.name and r.auto_scaling is not None for r in compute),
+            ErrorCode.RESOURCE_LIMIT,
+            f"{path}.service.name",
+            f"needs a compute resource named {self.service.name!r} with auto_scaling in infrastructure.resources",
+        )
+        # Refuse here what the Property 5 rule would refuse at synth: alarms too slow for the budget.
+        worst_rollback = rollback_seconds(self.service.alarm_period_seconds, self.service.alarm_evaluation_periods)
+        _require(
+            worst_rollback <= self.rollback.rollback_timeout,
+            ErrorCode.ROLLBACK_FAILED,
+            f"{path}.rollback.rollback_timeout",
+            f"the rollback alarms ({self.service.alarm_evaluation_periods} x {self.service.alarm_period_seconds} s) "
+            f"give a worst-case rollback of {worst_rollback} s, over this {self.rollback.rollback_timeout} s budget",
+        )
 
         # data layer (issue 4)
         self.data.validate(f"{path}.data")

@@ -38,8 +38,8 @@ def build_app(
 ) -> dict[str, CashTraceEnvironmentStack]:
     """Add every environment stack to `app` and attach the region lock and the checks once."""
     if environments is None:
-        accounts = {f"account.{name}": app.node.try_get_context(f"account.{name}") for name in ENVIRONMENT_NAMES}
-        environments = all_environments(accounts)
+        keys = [f"account.{name}" for name in (*ENVIRONMENT_NAMES, "pipeline")] + ["image-tag"]
+        environments = all_environments({key: app.node.try_get_context(key) for key in keys})
     stacks = {config.name: CashTraceEnvironmentStack(app, config.stack_name, config=config) for config in environments}
     # CD pipeline (issue 6)
 

@@ -3,16 +3,20 @@
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import urlparse
 
-from aws_cdk import Environment, Stack
+from aws_cdk import Environment, Fn, Stack
+from aws_cdk import aws_ec2 as ec2
 from constructs import Construct
 
 from cashtrace_constructs.backup import DatabaseBackups, DatabaseBackupsProps
 from cashtrace_constructs.cache import RedisCache, RedisCacheProps
-from cashtrace_constructs.config import EnvironmentConfig
+from cashtrace_constructs.config import EnvironmentConfig, ResourceType
 from cashtrace_constructs.database import PostgresDatabase, PostgresDatabaseProps
 from cashtrace_constructs.encryption import EnvironmentKey
+from cashtrace_constructs.errors import DeploymentError, ErrorCode
 from cashtrace_constructs.network import Network
+from cashtrace_constructs.service import BlueGreenService, BlueGreenServiceProps
 from cashtrace_constructs.storage import (
     ApplicationStorage,
     ApplicationStorageProps,
@@ -90,8 +94,43 @@ class CashTraceEnvironmentStack(Stack):
         self.static_assets = StaticAssetsCdn(
             self, "StaticAssets", props=StaticAssetsCdnProps(environment_name=config.name)
         )
+        # Service (issue 3)
+        self.service = self._service(config)
 
-        nag_acknowledgments.acknowledge(self, config.name)
+        nag_acknowledgments.acknowledge(self, config.name, strategy=config.deployment_strategy.type)
+
+    def _service(self, config: EnvironmentConfig) -> BlueGreenService:
+        api = config.infrastructure.resource(ResourceType.COMPUTE, config.service.name)
+        if api.auto_scaling is None:  # EnvironmentConfig.validate refuses this; mypy cannot know
+            raise DeploymentError(
+                ErrorCode.RESOURCE_LIMIT, "the API needs auto_scaling", field=f"{config.name}.service"
+            )
+        # The load balancer is internet-facing, so the in-VPC deploy hook reaches its test listener
+        # through the NAT gateways: their Elastic IPs are the only sources the test port admits.
+        nat_addresses = [
+            Fn.join("", [eip.attr_public_ip, "/32"])
+            for subnet in self.network.vpc.public_subnets
+            if isinstance(eip := subnet.node.try_find_child("EIP"), ec2.CfnEIP)
+        ]
+        return BlueGreenService(
+            self,
+            "Api",
+            props=BlueGreenServiceProps(
+                environment_name=config.name,
+                service=config.service,
+                size=api.size,
+                scaling=api.auto_scaling,
+                strategy=config.deployment_strategy,
+                rollback=config.rollback,
+                public_host=urlparse(config.environment.url).hostname,
+                environment={variable.name: variable.value for variable in config.environment.variables},
+            ),
+            vpc=self.network.vpc,
+            encryption_key=self.encryption.key,
+            task_subnets=self.network.application_subnets,
+            load_balancer_subnets=self.network.public_subnets,
+            test_client_cidrs=nat_addresses,
+        )
 
     @property
     def availability_zones(self) -> list[str]:

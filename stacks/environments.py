@@ -13,6 +13,8 @@ from collections.abc import Mapping
 from typing import Any
 
 from cashtrace_constructs.config import (
+    DEFAULT_IMAGE_TAG,
+    PLACEHOLDER_PIPELINE_ACCOUNT,
     AutoScalingConfig,
     DataConfig,
     DeploymentStrategy,
@@ -25,6 +27,7 @@ from cashtrace_constructs.config import (
     ResourceType,
     RollbackConfig,
     SecretReference,
+    ServiceConfig,
     StrategyType,
 )
 
@@ -34,6 +37,8 @@ PLACEHOLDER_ACCOUNTS: Mapping[str, str] = {
     "dev": "111111111111",
     "staging": "222222222222",
     "prod": "333333333333",
+    # The tooling account of the CD pipeline; it owns the image repositories.
+    "pipeline": PLACEHOLDER_PIPELINE_ACCOUNT,
 }
 
 
@@ -43,6 +48,16 @@ def account_for(name: str, context: Mapping[str, Any] | None = None) -> str:
     if from_context:
         return str(from_context)
     return os.environ.get(f"CASHTRACE_{name.upper()}_ACCOUNT", PLACEHOLDER_ACCOUNTS[name])
+
+
+def _service(context: Mapping[str, Any] | None, *, alarm_evaluation_periods: int) -> ServiceConfig:
+    """The API service; the image tag (or sha256 digest) comes from `-c image-tag=...`."""
+    image_tag = (context or {}).get("image-tag") or DEFAULT_IMAGE_TAG
+    return ServiceConfig(
+        repository_account=account_for("pipeline", context),
+        image_tag=str(image_tag),
+        alarm_evaluation_periods=alarm_evaluation_periods,
+    )
 
 
 def _api(size: str, scaling: AutoScalingConfig) -> ResourceConfig:
@@ -85,6 +100,7 @@ def dev(context: Mapping[str, Any] | None = None) -> EnvironmentConfig:
             cache_node_type="cache.t4g.micro",
             cache_replicas=0,
         ),
+        service=_service(context, alarm_evaluation_periods=2),
     )
 
 
@@ -125,6 +141,7 @@ def staging(context: Mapping[str, Any] | None = None) -> EnvironmentConfig:
             cache_node_type="cache.t4g.small",
             cache_replicas=1,
         ),
+        service=_service(context, alarm_evaluation_periods=2),
     )
 
 
@@ -167,6 +184,8 @@ def prod(context: Mapping[str, Any] | None = None) -> EnvironmentConfig:
             cache_replicas=2,
             cache_snapshot_retention_days=35,
         ),
+        # One breaching minute rolls prod back: its budget is 180 s, not 300 (docs/service.md).
+        service=_service(context, alarm_evaluation_periods=1),
     )
 
 

@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import fnmatch
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from aws_cdk import Acknowledgment, Stack, Validations
 from constructs import IConstruct
 
+from cashtrace_constructs.config import StrategyType
 from cashtrace_constructs.errors import DeploymentError, ErrorCode
 
 
@@ -23,6 +24,8 @@ class NagAcknowledgment:
     rule: str
     reason: str
     environments: tuple[str, ...] = ("dev", "staging", "prod")
+    # Constructs that exist only under some deployment strategies (CodeDeploy's, for instance).
+    strategies: tuple[StrategyType, ...] = tuple(StrategyType)
 
 
 NETWORK: list[NagAcknowledgment] = [
@@ -88,7 +91,224 @@ def function_baseline(path: str) -> list[NagAcknowledgment]:
 
 
 # One list per capability; each issue's constructs add theirs, and ALL is what stacks apply.
-SERVICE: list[NagAcknowledgment] = []
+_INLINE_POLICY_RULES = (
+    "NIST.800.53.R5::NIST.800.53.R5-IAMNoInlinePolicy",
+    "PCI.DSS.321::PCI.DSS.321-IAMNoInlinePolicy",
+)
+_NO_CERTIFICATE = (
+    "No ACM certificate is configured for this environment yet (ServiceConfig.certificate_arn is None), "
+    "so the listener serves HTTP. Setting certificate_arn switches production to HTTPS on 443 with an "
+    "80->443 redirect and the test listener to HTTPS; docs/service.md lists this as a go-live step."
+)
+_DEPLOYMENT_PROVIDER = (
+    "Custom-resource provider of cdklabs.ecs-codedeploy's EcsDeployment (Lambda functions, waiter state "
+    "machine, their roles and log groups). It only calls the CodeDeploy API while `cdk deploy` runs, handles "
+    "no user data, and the package exposes no props for VPC, DLQ, concurrency, KMS or logging; forking it "
+    "to change that would lose upstream fixes."
+)
+_ALB_LOG_BUCKETS = ("Api/AccessLogs/Resource", "Api/ServerAccessLogs/Resource")
+
+SERVICE: list[NagAcknowledgment] = [
+    NagAcknowledgment(
+        "Api/LoadBalancerSecurityGroup/Resource",
+        "AwsSolutions::AwsSolutions-EC23",
+        "The internet-facing API load balancer accepts 80/443 from anywhere; WAF (managed rule groups) "
+        "filters the traffic. The test listener port only admits the VPC's NAT addresses.",
+    ),
+    *(
+        NagAcknowledgment(
+            "Api/TestListenerIngress*",
+            rule,
+            "The source is one NAT gateway's Elastic IP as a /32 (Fn::GetAtt, known only at deploy time), "
+            "so the rule cannot evaluate it; it admits only the deploy hook's egress address, on the test port only.",
+        )
+        for rule in (
+            "AwsSolutions::AwsSolutions-EC23",
+            "NIST.800.53.R5::NIST.800.53.R5-EC2RestrictedCommonPorts",
+            "NIST.800.53.R5::NIST.800.53.R5-EC2RestrictedSSH",
+            "PCI.DSS.321::PCI.DSS.321-EC2RestrictedCommonPorts",
+            "PCI.DSS.321::PCI.DSS.321-EC2RestrictedSSH",
+        )
+    ),
+    NagAcknowledgment(
+        "Api/TaskDefinition/Resource",
+        "AwsSolutions::AwsSolutions-ECS2",
+        "Plain environment variables carry non-secret settings (PORT, LOG_LEVEL); secrets are injected "
+        "through the container's `secrets` (Secrets Manager), never as environment values.",
+    ),
+    NagAcknowledgment(
+        "Api/TaskDefinition/ExecutionRole/DefaultPolicy/Resource",
+        "AwsSolutions::AwsSolutions-IAM5[Resource::*]",
+        "ecr:GetAuthorizationToken supports no resource-level permission; pulls are scoped to the one repository.",
+    ),
+    *(
+        NagAcknowledgment(
+            path,
+            rule,
+            "CDK grants of one single-purpose role (image pull, log writing / the CodeDeploy service role's "
+            "hook invoke), scoped to named resources; the inline form is the auditable one.",
+        )
+        for path in (
+            "Api/TaskDefinition/ExecutionRole/DefaultPolicy/Resource",
+            "Api/DeploymentGroup/ServiceRole/DefaultPolicy/Resource",
+        )
+        for rule in _INLINE_POLICY_RULES
+    ),
+    NagAcknowledgment(
+        "Api/DeploymentGroup/ServiceRole/Resource",
+        "AwsSolutions::AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/AWSCodeDeployRoleForECS]",
+        "AWS's managed policy for CodeDeploy ECS blue/green is the documented service role; it tracks new "
+        "CodeDeploy features that a hand-written copy would miss.",
+    ),
+    NagAcknowledgment(
+        "Api/DeploymentGroup/ServiceRole/DefaultPolicy/Resource",
+        "AwsSolutions::AwsSolutions-IAM5[Resource::<ApiHealthCheckHookFunctionA78F4ECC.Arn>:*]",
+        "lambda:InvokeFunction on the one hook function and its versions (`:*`), as CDK's grantInvoke writes it.",
+    ),
+    *function_baseline("Api/HealthCheckHook"),
+    *(
+        NagAcknowledgment(path, rule, reason)
+        for path in _ALB_LOG_BUCKETS
+        for rule, reason in (
+            (
+                "PCI.DSS.321::PCI.DSS.321-S3DefaultEncryptionKMS",
+                "ALB access logs can only be delivered to SSE-S3 (AES-256) buckets; AWS does not support SSE-KMS "
+                "for them. The server-access-log bucket holds logs of that bucket under the same limitation.",
+            ),
+            (
+                "NIST.800.53.R5::NIST.800.53.R5-S3DefaultEncryptionKMS",
+                "ALB access logs can only be delivered to SSE-S3 (AES-256) buckets; AWS does not support SSE-KMS "
+                "for them. The server-access-log bucket holds logs of that bucket under the same limitation.",
+            ),
+            (
+                "PCI.DSS.321::PCI.DSS.321-S3BucketReplicationEnabled",
+                "Request logs stay in af-south-1 (Property 7); the bucket is versioned and retained, and a "
+                "replica in another region is exactly what data residency forbids.",
+            ),
+            (
+                "NIST.800.53.R5::NIST.800.53.R5-S3BucketReplicationEnabled",
+                "Request logs stay in af-south-1 (Property 7); the bucket is versioned and retained, and a "
+                "replica in another region is exactly what data residency forbids.",
+            ),
+        )
+    ),
+    *(
+        NagAcknowledgment(
+            "Api/ServerAccessLogs/Resource",
+            rule,
+            "This bucket receives the server access logs of the "
+            "ALB access-log bucket; logging it into itself or a third bucket would recurse.",
+        )
+        for rule in (
+            "AwsSolutions::AwsSolutions-S1",
+            "PCI.DSS.321::PCI.DSS.321-S3BucketLoggingEnabled",
+            "NIST.800.53.R5::NIST.800.53.R5-S3BucketLoggingEnabled",
+        )
+    ),
+    *(
+        NagAcknowledgment(f"Api/LoadBalancer/{listener}/Resource", rule, _NO_CERTIFICATE)
+        for listener in ("ProductionListener", "TestListener")
+        for rule in (
+            "PCI.DSS.321::PCI.DSS.321-ALBHttpToHttpsRedirection",
+            "NIST.800.53.R5::NIST.800.53.R5-ALBHttpToHttpsRedirection",
+            "PCI.DSS.321::PCI.DSS.321-ELBv2ACMCertificateRequired",
+            "NIST.800.53.R5::NIST.800.53.R5-ELBv2ACMCertificateRequired",
+        )
+    ),
+    *(
+        NagAcknowledgment(
+            f"Api/{alarm}/Resource",
+            "NIST.800.53.R5::NIST.800.53.R5-CloudWatchAlarmAction",
+            "A rollback alarm: the CodeDeploy deployment group watches it and rolls back on ALARM, which is its "
+            "action. Paging actions are attached by the monitoring capability (issue 8) to these same alarms.",
+        )
+        for alarm in ("Target5xxAlarm", "P99LatencyAlarm", "BlueUnhealthyHostsAlarm", "GreenUnhealthyHostsAlarm")
+    ),
+    *(
+        NagAcknowledgment(path, rule, _DEPLOYMENT_PROVIDER)
+        for path, rules in (
+            (
+                "Api/DeploymentGroup/Deployment/*/Resource",
+                (
+                    "PCI.DSS.321::PCI.DSS.321-LambdaInsideVPC",
+                    "NIST.800.53.R5::NIST.800.53.R5-LambdaInsideVPC",
+                    "NIST.800.53.R5::NIST.800.53.R5-LambdaConcurrency",
+                    "NIST.800.53.R5::NIST.800.53.R5-LambdaDLQ",
+                ),
+            ),
+            (
+                "Api/DeploymentGroup/Deployment/DeploymentProvider/framework-*/Resource",
+                (
+                    "PCI.DSS.321::PCI.DSS.321-LambdaInsideVPC",
+                    "NIST.800.53.R5::NIST.800.53.R5-LambdaInsideVPC",
+                    "NIST.800.53.R5::NIST.800.53.R5-LambdaConcurrency",
+                    "NIST.800.53.R5::NIST.800.53.R5-LambdaDLQ",
+                ),
+            ),
+            ("Api/DeploymentGroup/Deployment/*/Resource", ("AwsSolutions::AwsSolutions-L1",)),
+            (
+                "Api/DeploymentGroup/Deployment/*/ServiceRole/Resource",
+                (
+                    "AwsSolutions::AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/"
+                    "AWSLambdaBasicExecutionRole]",
+                ),
+            ),
+            (
+                "Api/DeploymentGroup/Deployment/DeploymentProvider/framework-*/ServiceRole/Resource",
+                (
+                    "AwsSolutions::AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/"
+                    "AWSLambdaBasicExecutionRole]",
+                ),
+            ),
+            (
+                "Api/DeploymentGroup/Deployment/DeploymentProvider/framework-*/ServiceRole/DefaultPolicy/Resource",
+                (
+                    "AwsSolutions::AwsSolutions-IAM5[Resource::<ApiDeploymentGroupDeploymentDeploymentProvider"
+                    "IsCompleteLambda7EC5A4CF.Arn>:*]",
+                    "AwsSolutions::AwsSolutions-IAM5[Resource::<ApiDeploymentGroupDeploymentDeploymentProvider"
+                    "OnEventLambda5A2C1C2E.Arn>:*]",
+                ),
+            ),
+            (
+                "Api/DeploymentGroup/Deployment/DeploymentProvider/waiter-state-machine/Role/DefaultPolicy/Resource",
+                (
+                    "AwsSolutions::AwsSolutions-IAM5[Resource::<ApiDeploymentGroupDeploymentDeploymentProvider"
+                    "frameworkisCompleteE40E40A9.Arn>:*]",
+                    "AwsSolutions::AwsSolutions-IAM5[Resource::<ApiDeploymentGroupDeploymentDeploymentProvider"
+                    "frameworkonTimeoutAA8B0A7D.Arn>:*]",
+                ),
+            ),
+            (
+                "Api/DeploymentGroup/Deployment/*/LogGroup/Resource",
+                (
+                    "PCI.DSS.321::PCI.DSS.321-CloudWatchLogGroupEncrypted",
+                    "NIST.800.53.R5::NIST.800.53.R5-CloudWatchLogGroupEncrypted",
+                ),
+            ),
+            (
+                "Api/DeploymentGroup/Deployment/DeploymentProvider/framework-*/LogGroup/Resource",
+                (
+                    "PCI.DSS.321::PCI.DSS.321-CloudWatchLogGroupEncrypted",
+                    "NIST.800.53.R5::NIST.800.53.R5-CloudWatchLogGroupEncrypted",
+                ),
+            ),
+            ("Api/DeploymentGroup/Deployment/*/ServiceRole/DefaultPolicy/Resource", _INLINE_POLICY_RULES),
+            (
+                "Api/DeploymentGroup/Deployment/DeploymentProvider/*/ServiceRole/DefaultPolicy/Resource",
+                _INLINE_POLICY_RULES,
+            ),
+            (
+                "Api/DeploymentGroup/Deployment/DeploymentProvider/waiter-state-machine/Role/DefaultPolicy/Resource",
+                _INLINE_POLICY_RULES,
+            ),
+            (
+                "Api/DeploymentGroup/Deployment/DeploymentProvider/waiter-state-machine/Resource",
+                ("AwsSolutions::AwsSolutions-SF1", "AwsSolutions::AwsSolutions-SF2"),
+            ),
+        )
+        for rule in rules
+    ),
+]
 
 
 def _both(
@@ -258,6 +478,15 @@ PIPELINE: list[NagAcknowledgment] = []
 
 CI: list[NagAcknowledgment] = []
 
+# The CodeDeploy deployment group, its provider and its hook exist only for the blue-green strategies.
+_CODEDEPLOY_STRATEGIES = (StrategyType.BLUE_GREEN, StrategyType.CANARY)
+SERVICE = [
+    replace(entry, strategies=_CODEDEPLOY_STRATEGIES)
+    if entry.path.startswith(("Api/DeploymentGroup", "Api/HealthCheckHook"))
+    else entry
+    for entry in SERVICE
+]
+
 ALL: list[NagAcknowledgment] = [*NETWORK, *SERVICE, *DATA, *SECRETS, *MONITORING, *CI]
 
 
@@ -268,10 +497,16 @@ def _matching(root: IConstruct, path: str) -> list[IConstruct]:
     return nodes
 
 
-def acknowledge(stack: Stack, environment: str, acknowledgments: Iterable[NagAcknowledgment] = ALL) -> None:
+def acknowledge(
+    stack: Stack,
+    environment: str,
+    acknowledgments: Iterable[NagAcknowledgment] = ALL,
+    *,
+    strategy: StrategyType | None = None,
+) -> None:
     """Apply the acknowledgments that concern `environment` to `stack`; refuse stale ones."""
     for entry in acknowledgments:
-        if environment not in entry.environments:
+        if environment not in entry.environments or (strategy is not None and strategy not in entry.strategies):
             continue
         targets = _matching(stack, entry.path)
         if not targets:

@@ -9,7 +9,10 @@ from cashtrace_constructs.checks.cost_allocation_tags import CostAllocationTags
 from cashtrace_constructs.checks.data_residency import DataResidency
 from cashtrace_constructs.checks.data_store_residency import DataStoreResidency
 from cashtrace_constructs.checks.plugin import CashTraceChecks, evaluate
+from cashtrace_constructs.checks.rollback_budget import RollbackBudget
 from cashtrace_constructs.checks.rule import Finding, Rule, StackRule, SynthesizedStack
+from cashtrace_constructs.checks.scale_out_budget import ScaleOutBudget
+from cashtrace_constructs.checks.zero_downtime import ZeroDowntime
 from cashtrace_constructs.config import DEFAULT_ALLOWED_REGIONS
 
 
@@ -20,6 +23,9 @@ def default_rules(allowed_regions: Sequence[str] = DEFAULT_ALLOWED_REGIONS) -> l
         DataStoreResidency(),
         BackupVerification(),
         CostAllocationTags(),
+        RollbackBudget(),
+        ScaleOutBudget(),
+        ZeroDowntime(),
     ]
 
 
@@ -30,9 +36,12 @@ __all__ = [
     "DataResidency",
     "DataStoreResidency",
     "Finding",
+    "RollbackBudget",
     "Rule",
+    "ScaleOutBudget",
     "StackRule",
     "SynthesizedStack",
+    "ZeroDowntime",
     "default_rules",
     "evaluate",
 ]

@@ -19,6 +19,7 @@ from cashtrace_constructs.config import (
     SecretReference,
     StrategyType,
 )
+from cashtrace_constructs.timing import rollback_seconds
 from stacks import environments
 
 names = st.sampled_from(["dev", "staging", "prod"])
@@ -82,6 +83,12 @@ def environment_configs(draw: st.DrawFn, name: str | None = None) -> Environment
         rollback=RollbackConfig(
             automatic=production or draw(st.booleans()),
             health_check_failures=draw(st.integers(1, 10)),
-            rollback_timeout=draw(st.integers(60, 300)),
+            # No faster than the shipped rollback alarms can make it (the model refuses that: test_config).
+            rollback_timeout=draw(
+                st.integers(
+                    rollback_seconds(shipped.service.alarm_period_seconds, shipped.service.alarm_evaluation_periods),
+                    300,
+                )
+            ),
         ),
     )

@@ -60,6 +60,12 @@ INVALID: list[tuple[str, Mutation, ErrorCode, str]] = [
         "rollback.rollback_timeout",
     ),
     (
+        "rollback budget shorter than the rollback alarms can detect",
+        lambda c: _rebuild(c, rollback=replace(c.rollback, rollback_timeout=60)),
+        ErrorCode.ROLLBACK_FAILED,
+        "rollback.rollback_timeout",
+    ),
+    (
         "region outside the allow-list",
         lambda c: _rebuild(c, infrastructure=replace(c.infrastructure, region="eu-west-1")),
         ErrorCode.RESIDENCY_VIOLATION,

@@ -85,7 +85,7 @@ def test_database_log_groups_exist_first_encrypted(stack_name: str, templates: d
     groups = {
         r["Properties"]["LogGroupName"]: logical_id
         for logical_id, r in resources(template, "AWS::Logs::LogGroup")
-        if "LogGroupName" in r["Properties"]
+        if isinstance(r["Properties"].get("LogGroupName"), str)
     }
     for export in db["EnableCloudwatchLogsExports"]:
         name = f"/aws/rds/instance/{db['DBInstanceIdentifier']}/{export}"

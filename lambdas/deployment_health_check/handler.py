@@ -1,0 +1,159 @@
+"""CodeDeploy AfterAllowTestTraffic hook: real HTTP health checks against the test listener.
+
+Reports Succeeded once `REQUIRED_SUCCESSES` consecutive checks pass, Failed (code
+DEPLOY_HEALTH_CHECK_FAILED) once `HEALTH_CHECK_FAILURES` checks have failed. Every check is
+logged as the design's HealthCheckResult (timestamp, endpoint, status, latency, healthy).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Callable, Mapping
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+from urllib.parse import urlparse
+
+import boto3
+
+HEALTH_CHECK_FAILED = "DEPLOY_HEALTH_CHECK_FAILED"
+# Leave this much of the Lambda timeout to report to CodeDeploy: an unreported hook waits an hour.
+_REPORT_RESERVE_SECONDS = 10.0
+
+logger = logging.getLogger()
+logger.setLevel(logging.INFO)
+
+
+@dataclass(frozen=True)
+class HealthCheckResult:
+    """One HTTP check, as the design's Deployment.healthChecks records it."""
+
+    timestamp: str
+    endpoint: str
+    status: int
+    latency: float  # milliseconds
+    healthy: bool
+    error: str | None = None
+
+
+@dataclass(frozen=True)
+class HookSettings:
+    url: str
+    timeout_seconds: float
+    failures_allowed: int
+    required_successes: int = 3
+    spacing_seconds: float = 5.0
+
+    @classmethod
+    def from_environment(cls, environ: Mapping[str, str]) -> HookSettings:
+        url = environ["TEST_URL"]
+        if urlparse(url).scheme not in ("http", "https"):
+            raise ValueError(f"TEST_URL must be http(s), got {url!r}")
+        return cls(
+            url=url,
+            timeout_seconds=float(environ.get("HEALTH_CHECK_TIMEOUT_SECONDS", "5")),
+            failures_allowed=int(environ.get("HEALTH_CHECK_FAILURES", "3")),
+            required_successes=int(environ.get("REQUIRED_SUCCESSES", "3")),
+            spacing_seconds=float(environ.get("CHECK_SPACING_SECONDS", "5")),
+        )
+
+
+@dataclass
+class Verdict:
+    healthy: bool
+    checks: list[HealthCheckResult] = field(default_factory=list)
+    reason: str = ""
+
+
+def check_once(url: str, timeout_seconds: float) -> HealthCheckResult:
+    """One GET; healthy means a 2xx within the timeout."""
+    started = time.monotonic()
+    status, error = 0, None
+    try:
+        # The scheme is checked in HookSettings: only http(s) to our own test listener.
+        with urllib.request.urlopen(url, timeout=timeout_seconds) as response:  # noqa: S310  # nosec B310
+            status = int(response.status)
+            response.read(1024)
+    except urllib.error.HTTPError as failure:
+        status = int(failure.code)
+    except (urllib.error.URLError, TimeoutError, OSError) as failure:
+        reason = getattr(failure, "reason", failure)
+        error = f"{type(reason).__name__}: {reason}"
+    latency_ms = round((time.monotonic() - started) * 1000, 1)
+    healthy = 200 <= status < 300 and latency_ms <= timeout_seconds * 1000
+    return HealthCheckResult(
+        timestamp=datetime.now(UTC).isoformat(),
+        endpoint=url,
+        status=status,
+        latency=latency_ms,
+        healthy=healthy,
+        error=error,
+    )
+
+
+def run_checks(
+    settings: HookSettings,
+    *,
+    seconds_left: Callable[[], float] = lambda: float("inf"),
+    sleep: Callable[[float], None] = time.sleep,
+) -> Verdict:
+    """Check until enough consecutive successes, too many failures, or the time runs out."""
+    verdict = Verdict(healthy=False)
+    failures = consecutive_successes = 0
+    while True:
+        result = check_once(settings.url, settings.timeout_seconds)
+        verdict.checks.append(result)
+        logger.info(json.dumps({"message": "health check", "healthCheck": asdict(result)}))
+        if result.healthy:
+            consecutive_successes += 1
+            if consecutive_successes >= settings.required_successes:
+                verdict.healthy = True
+                return verdict
+        else:
+            failures += 1
+            consecutive_successes = 0
+            if failures >= settings.failures_allowed:
+                verdict.reason = f"{failures} of {len(verdict.checks)} health checks failed"
+                return verdict
+        if seconds_left() < settings.timeout_seconds + settings.spacing_seconds + _REPORT_RESERVE_SECONDS:
+            verdict.reason = "ran out of time before enough consecutive healthy checks"
+            return verdict
+        sleep(settings.spacing_seconds)
+
+
+def handler(event: Mapping[str, Any], context: Any, codedeploy: Any = None) -> dict[str, Any]:
+    settings = HookSettings.from_environment(os.environ)
+    client = codedeploy or boto3.client("codedeploy")
+    seconds_left = (
+        (lambda: context.get_remaining_time_in_millis() / 1000)
+        if context is not None and hasattr(context, "get_remaining_time_in_millis")
+        else (lambda: float("inf"))
+    )
+    try:
+        verdict = run_checks(settings, seconds_left=seconds_left)
+    except Exception as failure:  # a crash must still report, or CodeDeploy waits for the hook timeout
+        logger.exception("health checks crashed")
+        verdict = Verdict(healthy=False, reason=f"hook crashed: {failure}")
+    status = "Succeeded" if verdict.healthy else "Failed"
+    client.put_lifecycle_event_hook_execution_status(
+        deploymentId=event["DeploymentId"],
+        lifecycleEventHookExecutionId=event["LifecycleEventHookExecutionId"],
+        status=status,
+    )
+    outcome: dict[str, Any] = {
+        "deploymentId": event["DeploymentId"],
+        "status": status,
+        "healthChecks": [asdict(check) for check in verdict.checks],
+    }
+    if not verdict.healthy:
+        outcome["code"] = HEALTH_CHECK_FAILED
+        outcome["reason"] = verdict.reason
+        logger.error(
+            json.dumps({"message": "deployment unhealthy", "code": HEALTH_CHECK_FAILED, "reason": verdict.reason})
+        )
+    return outcome

@@ -1,0 +1,182 @@
+"""`BlueGreenService` as composed into the real environment stacks (session templates, no extra synth)."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+
+from cashtrace_constructs.errors import DeploymentError, ErrorCode
+from cashtrace_constructs.service import fargate_size
+from cashtrace_constructs.timing import LONGEST_REQUEST_METADATA, ROLLBACK_BUDGET_METADATA, SCALE_OUT_BUDGET_SECONDS
+from stacks.budgets import budgets
+from tests.conftest import ENVIRONMENT_STACKS
+from tests.synth import resources
+
+Templates = dict[str, dict[str, Any]]
+
+
+def _one(template: dict[str, Any], resource_type: str) -> dict[str, Any]:
+    [(_, resource)] = list(resources(template, resource_type))
+    return resource["Properties"]
+
+
+@pytest.mark.parametrize("name", ENVIRONMENT_STACKS)
+def test_service_runs_on_fargate_in_private_subnets_under_codedeploy(templates: Templates, name: str) -> None:
+    template = templates[name]
+    service = _one(template, "AWS::ECS::Service")
+    assert service["DeploymentController"] == {"Type": "CODE_DEPLOY"}
+    assert service["NetworkConfiguration"]["AwsvpcConfiguration"]["AssignPublicIp"] == "DISABLED"
+    private = {
+        logical_id
+        for logical_id, subnet in resources(template, "AWS::EC2::Subnet")
+        if "application" in json.dumps(subnet.get("Properties", {}).get("Tags", []))
+    }
+    subnets = {ref["Ref"] for ref in service["NetworkConfiguration"]["AwsvpcConfiguration"]["Subnets"]}
+    assert subnets and subnets <= private
+
+
+def test_canary_ten_percent_in_staging_and_prod_all_at_once_in_dev(templates: Templates) -> None:
+    for name in ("CashTrace-Staging", "CashTrace-Prod"):
+        config = _one(templates[name], "AWS::CodeDeploy::DeploymentConfig")
+        canary = config["TrafficRoutingConfig"]["TimeBasedCanary"]
+        assert canary["CanaryPercentage"] == 10 and canary["CanaryInterval"] >= 2
+    dev_group = _one(templates["CashTrace-Dev"], "AWS::CodeDeploy::DeploymentGroup")
+    assert dev_group["DeploymentConfigName"] == "CodeDeployDefault.ECSAllAtOnce"
+    assert not list(resources(templates["CashTrace-Dev"], "AWS::CodeDeploy::DeploymentConfig"))
+
+
+@pytest.mark.parametrize("name", ENVIRONMENT_STACKS)
+def test_deployment_group_rolls_back_on_failure_and_on_every_rollback_alarm(templates: Templates, name: str) -> None:
+    template = templates[name]
+    group = _one(template, "AWS::CodeDeploy::DeploymentGroup")
+    assert {"DEPLOYMENT_FAILURE", "DEPLOYMENT_STOP_ON_ALARM"} <= set(group["AutoRollbackConfiguration"]["Events"])
+    watched = {alarm["Name"]["Ref"] for alarm in group["AlarmConfiguration"]["Alarms"]}
+    metrics = {template["Resources"][a]["Properties"]["MetricName"] for a in watched}
+    assert metrics == {"HTTPCode_Target_5XX_Count", "TargetResponseTime", "UnHealthyHostCount"}
+    assert all(template["Resources"][a]["Properties"]["Period"] == 60 for a in watched)
+    pair = group["LoadBalancerInfo"]["TargetGroupPairInfoList"][0]
+    assert pair["TestTrafficRoute"]["ListenerArns"] and len(pair["TargetGroups"]) == 2
+
+
+def test_new_task_definition_starts_a_codedeploy_deployment_with_the_hook(templates: Templates) -> None:
+    template = templates["CashTrace-Prod"]
+    deployment = _one(template, "Custom::EcsDeployment")
+    appspec = json.dumps(deployment["revisionAppSpecContent"])
+    assert "AfterAllowTestTraffic" in appspec and "TaskDefinition" in appspec
+    hook = next(
+        props
+        for _, fn in resources(template, "AWS::Lambda::Function")
+        if "TEST_URL" in json.dumps(props := fn["Properties"])
+    )
+    variables = hook["Environment"]["Variables"]
+    assert variables["HEALTH_CHECK_FAILURES"] == "2" and variables["HEALTH_CHECK_TIMEOUT_SECONDS"] == "5"
+    assert ":9443/health" in json.dumps(variables["TEST_URL"])
+
+
+def test_image_comes_from_the_pipeline_accounts_repository(templates: Templates) -> None:
+    task = _one(templates["CashTrace-Prod"], "AWS::ECS::TaskDefinition")
+    [container] = task["ContainerDefinitions"]
+    image = json.dumps(container["Image"])
+    assert "444444444444.dkr.ecr.af-south-1" in image and "cashtrace/api:bootstrap" in image
+    assert container["ReadonlyRootFilesystem"] is True
+    assert container["StopTimeout"] >= 30
+    assert task["RuntimePlatform"]["CpuArchitecture"] == "ARM64"
+
+
+def test_load_balancer_has_waf_access_logs_and_a_restricted_test_listener(templates: Templates) -> None:
+    template = templates["CashTrace-Prod"]
+    acl = _one(template, "AWS::WAFv2::WebACL")
+    assert acl["Scope"] == "REGIONAL"
+    assert {r["Statement"]["ManagedRuleGroupStatement"]["Name"] for r in acl["Rules"]} >= {
+        "AWSManagedRulesCommonRuleSet",
+        "AWSManagedRulesKnownBadInputsRuleSet",
+    }
+    assert list(resources(template, "AWS::WAFv2::WebACLAssociation"))
+    waf_logging = _one(template, "AWS::WAFv2::LoggingConfiguration")
+    # A log group's Arn attribute ends in ":*", which WAF rejects; the ARN must be built bare.
+    assert "Fn::GetAtt" not in json.dumps(waf_logging["LogDestinationConfigs"])
+    assert ":log-group:" in json.dumps(waf_logging["LogDestinationConfigs"])
+    attributes = {
+        a["Key"]: a["Value"]
+        for a in _one(template, "AWS::ElasticLoadBalancingV2::LoadBalancer")["LoadBalancerAttributes"]
+    }
+    assert attributes["access_logs.s3.enabled"] == "true"
+    assert attributes["routing.http.drop_invalid_header_fields.enabled"] == "true"
+    test_ingress = [
+        p["Properties"]
+        for _, p in resources(template, "AWS::EC2::SecurityGroupIngress")
+        if p["Properties"].get("FromPort") == 9443
+    ]
+    assert len(test_ingress) == 3 and all("/32" in json.dumps(rule["CidrIp"]) for rule in test_ingress)
+    open_rules = [
+        rule
+        for _, group in resources(template, "AWS::EC2::SecurityGroup")
+        for rule in group["Properties"].get("SecurityGroupIngress", [])
+        if rule.get("CidrIp") == "0.0.0.0/0"
+    ]
+    assert {rule["FromPort"] for rule in open_rules} == {80}
+
+
+def test_access_log_bucket_is_private_tls_only_and_versioned(templates: Templates) -> None:
+    template = templates["CashTrace-Prod"]
+    # The API's load balancer names its access-log bucket; other buckets of the stack are other stories.
+    (bucket_ref,) = [
+        attribute["Value"]
+        for _, lb in resources(template, "AWS::ElasticLoadBalancingV2::LoadBalancer")
+        if lb["Properties"].get("Scheme") == "internet-facing"
+        for attribute in lb["Properties"]["LoadBalancerAttributes"]
+        if attribute["Key"] == "access_logs.s3.bucket"
+    ]
+    bucket_id = bucket_ref["Ref"]
+    bucket = template["Resources"][bucket_id]["Properties"]
+    assert "LoggingConfiguration" in bucket
+    assert bucket["VersioningConfiguration"]["Status"] == "Enabled"
+    assert bucket["PublicAccessBlockConfiguration"]["RestrictPublicBuckets"] is True
+    sse = bucket["BucketEncryption"]["ServerSideEncryptionConfiguration"][0]["ServerSideEncryptionByDefault"]
+    assert sse["SSEAlgorithm"] == "AES256"  # ALB access logs support SSE-S3 only
+    policies = [
+        p["Properties"]["PolicyDocument"]["Statement"]
+        for _, p in resources(template, "AWS::S3::BucketPolicy")
+        if p["Properties"]["Bucket"] == {"Ref": bucket_id}
+    ]
+    assert any(s["Effect"] == "Deny" and "aws:SecureTransport" in json.dumps(s) for s in policies[0])
+
+
+@pytest.mark.parametrize("name", ENVIRONMENT_STACKS)
+def test_step_scale_out_on_one_minute_alarms_and_target_tracking_for_scale_in(templates: Templates, name: str) -> None:
+    template = templates[name]
+    policies = [p["Properties"] for _, p in resources(template, "AWS::ApplicationAutoScaling::ScalingPolicy")]
+    steps = [p for p in policies if p["PolicyType"] == "StepScaling"]
+    tracking = [p for p in policies if p["PolicyType"] == "TargetTrackingScaling"]
+    assert len(steps) == 2 and len(tracking) == 2
+    assert all(p["StepScalingPolicyConfiguration"]["StepAdjustments"][0]["ScalingAdjustment"] > 0 for p in steps)
+    delays = {p["TargetTrackingScalingPolicyConfiguration"]["ScaleInCooldown"] for p in tracking}
+    assert delays == {600 if name == "CashTrace-Prod" else 300}
+
+
+def test_printed_budgets_hold_for_prod(templates: Templates) -> None:
+    prod = budgets(templates["CashTrace-Prod"])
+    assert prod["rollback_seconds"] is not None and prod["rollback_seconds"] <= 180
+    assert prod["scale_out_seconds"] is not None and prod["scale_out_seconds"] <= SCALE_OUT_BUDGET_SECONDS
+    for name in ("CashTrace-Dev", "CashTrace-Staging"):
+        result = budgets(templates[name])
+        assert result["rollback_seconds"] <= result["rollback_budget_seconds"]  # type: ignore[operator]
+
+
+def test_fargate_size_refuses_combinations_fargate_cannot_run() -> None:
+    assert fargate_size("1024/2048") == (1024, 2048)
+    with pytest.raises(DeploymentError) as failure:
+        fargate_size("256/4096", field_path="prod.size")
+    assert failure.value.code is ErrorCode.RESOURCE_LIMIT and failure.value.field == "prod.size"
+    with pytest.raises(DeploymentError):
+        fargate_size("big")
+
+
+def test_budgets_the_rules_need_are_recorded_in_the_template(templates: Templates) -> None:
+    for name, budget in (("CashTrace-Dev", 300), ("CashTrace-Staging", 240), ("CashTrace-Prod", 180)):
+        [(_, group)] = list(resources(templates[name], "AWS::CodeDeploy::DeploymentGroup"))
+        assert group["Metadata"][ROLLBACK_BUDGET_METADATA] == budget
+        [(_, service)] = list(resources(templates[name], "AWS::ECS::Service"))
+        assert service["Metadata"][LONGEST_REQUEST_METADATA] == 30
