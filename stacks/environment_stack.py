@@ -10,6 +10,7 @@ from constructs import Construct
 from cashtrace_constructs.config import EnvironmentConfig
 from cashtrace_constructs.encryption import EnvironmentKey
 from cashtrace_constructs.network import Network
+from cashtrace_constructs.secrets import EnvironmentSecrets
 from stacks import nag_acknowledgments
 
 
@@ -37,6 +38,18 @@ class CashTraceEnvironmentStack(Stack):
 
         self.encryption = EnvironmentKey(self, "EnvironmentKey", environment_name=config.name)
         self.network = Network(self, "Network", config=infrastructure.networking, encryption_key=self.encryption.key)
+
+        # Secrets (issue 5)
+        self.secrets = EnvironmentSecrets(
+            self,
+            "Secrets",
+            environment_name=config.name,
+            secrets=config.environment.secrets,
+            config=config.secrets,
+            encryption_key=self.encryption.key,
+            vpc=self.network.vpc,
+            rotation_subnets=self.network.application_subnets,
+        )
 
         nag_acknowledgments.acknowledge(self, config.name)
 
