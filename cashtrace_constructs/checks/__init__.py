@@ -8,6 +8,7 @@ from cashtrace_constructs.checks.cost_allocation_tags import CostAllocationTags
 from cashtrace_constructs.checks.data_residency import DataResidency
 from cashtrace_constructs.checks.plugin import CashTraceChecks, evaluate
 from cashtrace_constructs.checks.rule import Finding, Rule, StackRule, SynthesizedStack
+from cashtrace_constructs.checks.secret_isolation import SecretIsolation
 from cashtrace_constructs.config import DEFAULT_ALLOWED_REGIONS
 
 
@@ -16,6 +17,7 @@ def default_rules(allowed_regions: Sequence[str] = DEFAULT_ALLOWED_REGIONS) -> l
     return [
         DataResidency(allowed_regions),
         CostAllocationTags(),
+        SecretIsolation(),
     ]
 
 
@@ -25,6 +27,7 @@ __all__ = [
     "DataResidency",
     "Finding",
     "Rule",
+    "SecretIsolation",
     "StackRule",
     "SynthesizedStack",
     "default_rules",
