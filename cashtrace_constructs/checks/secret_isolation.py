@@ -209,10 +209,10 @@ class SecretIsolation(Rule):
             return None
         if function == "Fn::GetStackOutput" and isinstance(argument, Mapping):
             # CDK's weak cross-stack references (@aws-cdk/core:defaultCrossStackReferences).
-            exporter = world.by_stack_name.get(str(argument.get("StackName")))
-            output = ((exporter.template.get("Outputs") or {}) if exporter else {}).get(argument.get("OutputName"))
-            if exporter is not None and output is not None:
-                return self._resolve(output.get("Value"), exporter, world, depth + 1)
+            producer = world.by_stack_name.get(str(argument.get("StackName")))
+            output = ((producer.template.get("Outputs") or {}) if producer else {}).get(argument.get("OutputName"))
+            if producer is not None and output is not None:
+                return self._resolve(output.get("Value"), producer, world, depth + 1)
             return None
         if function == "Fn::Join" and isinstance(argument, list) and len(argument) == 2:
             parts = [self._resolve(part, stack, world, depth + 1) for part in _listed(argument[1])]
