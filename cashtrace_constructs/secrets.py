@@ -191,14 +191,18 @@ class EnvironmentSecrets(Construct):
                 field="secret_name",
             ) from None
 
-    def adopt_secret(self, secret: secretsmanager.Secret) -> None:
+    def adopt_secret(self, secret: secretsmanager.ISecret) -> None:
         """Bring a secret made elsewhere (database, cache) under this environment's isolation policy."""
-        Tags.of(secret).add(ENVIRONMENT_TAG, self.environment_name)
+        # `DatabaseInstance.secret` is the attachment; the secret it wraps is its parent construct
+        # (its resource policy lands there too, with useAttachedSecretResourcePolicy...).
+        underlying = secret.node.scope if isinstance(secret, secretsmanager.SecretTargetAttachment) else secret
+        if underlying is not None:
+            Tags.of(underlying).add(ENVIRONMENT_TAG, self.environment_name)
         for statement in isolation_statements(self.environment_name, self._account):
             secret.add_to_resource_policy(statement)
 
     def adopt_database_secret(
-        self, secret: secretsmanager.Secret, instance: rds.DatabaseInstance
+        self, secret: secretsmanager.ISecret, instance: rds.DatabaseInstance
     ) -> secretsmanager.RotationSchedule:
         """Isolate the database credentials and rotate them with AWS's managed PostgreSQL rotation.
 

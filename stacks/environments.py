@@ -24,6 +24,7 @@ from cashtrace_constructs.config import (
     ResourceType,
     RollbackConfig,
     SecretReference,
+    SecretsConfig,
     StrategyType,
 )
 
@@ -75,6 +76,8 @@ def dev(context: Mapping[str, Any] | None = None) -> EnvironmentConfig:
             type=StrategyType.BLUE_GREEN, health_check_path="/health", health_check_timeout=5
         ),
         rollback=RollbackConfig(automatic=True, health_check_failures=3, rollback_timeout=300),
+        # Dev holds no customer data: rotating quarterly keeps the Lambda exercised without churn.
+        secrets=SecretsConfig(default_rotation_days=90, database_rotation_days=90),
     )
 
 
@@ -105,6 +108,7 @@ def staging(context: Mapping[str, Any] | None = None) -> EnvironmentConfig:
             type=StrategyType.CANARY, health_check_path="/health", health_check_timeout=5, canary_percentage=10
         ),
         rollback=RollbackConfig(automatic=True, health_check_failures=3, rollback_timeout=240),
+        secrets=SecretsConfig(default_rotation_days=30, database_rotation_days=30),
     )
 
 
@@ -134,6 +138,8 @@ def prod(context: Mapping[str, Any] | None = None) -> EnvironmentConfig:
             type=StrategyType.CANARY, health_check_path="/health", health_check_timeout=5, canary_percentage=10
         ),
         rollback=RollbackConfig(automatic=True, health_check_failures=2, rollback_timeout=180),
+        # PCI DSS 8.3.9 and the 30-day ceiling in SecretsConfig.validate_for.
+        secrets=SecretsConfig(default_rotation_days=30, database_rotation_days=30),
     )
 
 

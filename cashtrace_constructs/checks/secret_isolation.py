@@ -263,7 +263,17 @@ class SecretIsolation(Rule):
             targets.extend(self._key_arn_targets(resolved, account, resource, world))
         return targets
 
+    def _follow_attachment(self, reference: _Ref, world: _World) -> _Ref:
+        """A SecretTargetAttachment's Ref is its secret's ARN: judge the secret."""
+        resource = reference.stack.resources.get(reference.logical_id) or {}
+        if resource.get("Type") == "AWS::SecretsManager::SecretTargetAttachment":
+            target = self._resolve((resource.get("Properties") or {}).get("SecretId"), reference.stack, world)
+            if isinstance(target, _Ref) and target != reference:
+                return target
+        return reference
+
     def _reference_targets(self, reference: _Ref, world: _World) -> list[Target]:
+        reference = self._follow_attachment(reference, world)
         resource = reference.stack.resources.get(reference.logical_id) or {}
         path = reference.stack.construct_path_of(reference.logical_id)
         env = world.stack_env.get(reference.stack.construct_path)
@@ -365,6 +375,7 @@ class SecretIsolation(Rule):
             properties = policy.get("Properties") or {}
             target = self._resolve(properties.get("SecretId"), stack, world)
             if isinstance(target, _Ref):
+                target = self._follow_attachment(target, world)
                 policies.setdefault(target.logical_id, []).append(properties.get("ResourcePolicy") or {})
         for logical_id, _ in stack.resources_of_type("AWS::SecretsManager::Secret"):
             env = self._secret_env(stack, logical_id, world)
