@@ -114,13 +114,7 @@ class SecretsAudit(Construct):
             send_to_cloud_watch_logs=True,
             cloud_watch_log_group=self.log_group,
         )
-        self.denied_access_metric = cloudwatch.Metric(
-            namespace=METRIC_NAMESPACE,
-            metric_name=DENIED_ACCESS_METRIC,
-            statistic=cloudwatch.Stats.SUM,
-            period=Duration.minutes(5),
-        )
-        logs.MetricFilter(
+        denied_access = logs.MetricFilter(
             self,
             "DeniedSecretAccessFilter",
             log_group=self.log_group,
@@ -130,6 +124,7 @@ class SecretsAudit(Construct):
             metric_value="1",
             default_value=0,
         )
+        self.denied_access_metric = denied_access.metric(statistic=cloudwatch.Stats.SUM, period=Duration.minutes(5))
         self.denied_access_alarm = cloudwatch.Alarm(
             self,
             "DeniedSecretAccessAlarm",

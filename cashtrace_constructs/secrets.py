@@ -137,7 +137,7 @@ class EnvironmentSecrets(Construct):
             description=f"Rotates CashTrace {environment_name} application secrets (four-step protocol)",
             vpc=vpc,
             encryption_key=encryption_key,
-            environment={"SECRET_VALUE_KEY": SECRET_VALUE_KEY, "CASHTRACE_ENVIRONMENT": environment_name},
+            environment={"SECRET_VALUE_KEY": SECRET_VALUE_KEY},
             timeout_seconds=30,
         )
         # A tagged principal: inside the ABAC boundary of its own environment's secrets.

@@ -7,6 +7,7 @@ version, so a failure in any step loses nothing and the next attempt resumes wit
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 import os
@@ -27,7 +28,9 @@ class RotationError(Exception):
     """A rotation step refused to continue; Secrets Manager retries the step later."""
 
 
+@functools.cache
 def _client() -> Any:
+    # One client per container: Lambda reuses it across invocations.
     return boto3.client("secretsmanager")
 
 

@@ -19,18 +19,28 @@ from cashtrace_constructs.secret_manager import SecretAccessLog, SecretManager, 
 REGION = "af-south-1"
 
 
+@pytest.fixture(scope="module")
+def _moto() -> Iterator[dict[str, Any]]:
+    # One moto session for the module (starting one costs ~0.5 s); each test reseeds the secrets.
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("AWS_DEFAULT_REGION", REGION)
+        with mock_aws():
+            secrets = boto3.client("secretsmanager", region_name=REGION)
+            calls: list[str] = []
+            secrets.meta.events.register("before-call.*", lambda model, **_: calls.append(model.name))
+            yield {"secrets": secrets, "cloudtrail": boto3.client("cloudtrail", region_name=REGION), "calls": calls}
+
+
 @pytest.fixture
-def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, Any]]:
-    monkeypatch.setenv("AWS_DEFAULT_REGION", REGION)
-    with mock_aws():
-        secrets = boto3.client("secretsmanager", region_name=REGION)
-        for env in ("staging", "prod"):
-            secrets.create_secret(Name=f"cashtrace/{env}/api-keys", SecretString=f"{env}-value")
-        secrets.create_secret(Name="cashtrace/staging/database", SecretString="db")
-        calls: list[str] = []
-        secrets.meta.events.register("before-call.*", lambda model, **_: calls.append(model.name))
-        cloudtrail = boto3.client("cloudtrail", region_name=REGION)
-        yield {"secrets": secrets, "cloudtrail": cloudtrail, "calls": calls}
+def aws(_moto: dict[str, Any]) -> dict[str, Any]:
+    secrets = _moto["secrets"]
+    for entry in secrets.list_secrets()["SecretList"]:
+        secrets.delete_secret(SecretId=entry["Name"], ForceDeleteWithoutRecovery=True)
+    for env in ("staging", "prod"):
+        secrets.create_secret(Name=f"cashtrace/{env}/api-keys", SecretString=f"{env}-value")
+    secrets.create_secret(Name="cashtrace/staging/database", SecretString="db")
+    _moto["calls"].clear()
+    return _moto
 
 
 def _manager(aws: dict[str, Any], env: str = "staging") -> SecretManager:

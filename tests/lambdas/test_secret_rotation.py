@@ -38,14 +38,23 @@ class _InProcessLambda:
         rotation.handler(event, None)
 
 
+@pytest.fixture(scope="module")
+def _aws() -> Iterator[Any]:
+    # One moto session for the module (starting one costs ~0.5 s); each test recreates the secret.
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("AWS_DEFAULT_REGION", "af-south-1")
+        patch.setenv("SECRET_VALUE_KEY", "key")
+        with mock_aws():
+            rotation._client.cache_clear()
+            yield boto3.client("secretsmanager", region_name="af-south-1")
+            rotation._client.cache_clear()
+
+
 @pytest.fixture
-def client(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
-    monkeypatch.setenv("AWS_DEFAULT_REGION", "af-south-1")
-    monkeypatch.setenv("SECRET_VALUE_KEY", "key")
-    with mock_aws():
-        client = boto3.client("secretsmanager", region_name="af-south-1")
-        client.create_secret(Name=NAME, SecretString=json.dumps({"key": "k" * 48, "issuer": "cashtrace"}))
-        yield client
+def client(_aws: Any) -> Any:
+    _aws.delete_secret(SecretId=NAME, ForceDeleteWithoutRecovery=True)
+    _aws.create_secret(Name=NAME, SecretString=json.dumps({"key": "k" * 48, "issuer": "cashtrace"}))
+    return _aws
 
 
 def _lambda(monkeypatch: pytest.MonkeyPatch, fail_on: Callable[[str], bool] = lambda step: False) -> _InProcessLambda:
