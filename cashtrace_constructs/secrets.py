@@ -200,6 +200,10 @@ class EnvironmentSecrets(Construct):
             Tags.of(underlying).add(ENVIRONMENT_TAG, self.environment_name)
         for statement in isolation_statements(self.environment_name, self._account):
             secret.add_to_resource_policy(statement)
+        policy = underlying.node.try_find_child("Policy") if underlying is not None else None
+        if policy is not None and isinstance(policy.node.default_child, secretsmanager.CfnResourcePolicy):
+            # Secrets Manager then refuses any later policy edit that would open the secret widely.
+            policy.node.default_child.block_public_policy = True
 
     def adopt_database_secret(
         self, secret: secretsmanager.ISecret, instance: rds.DatabaseInstance

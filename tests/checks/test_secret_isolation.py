@@ -367,3 +367,27 @@ def test_report_is_json_serializable_for_the_cli() -> None:
     # The plugin's messages end up in cdk.out/validation-report.json; keep them plain text.
     findings = _findings(*_app(_allow("*")))
     assert json.loads(json.dumps(findings)) == findings
+
+
+def test_sub_and_attachment_references_are_resolved() -> None:
+    by_sub = _allow({"Fn::Sub": "arn:${AWS::Partition}:secretsmanager:${AWS::Region}:*:secret:cashtrace/prod/*"})
+    assert _findings(*_app(by_sub))
+    attachment = {
+        "DbAttachment": {
+            "Type": "AWS::SecretsManager::SecretTargetAttachment",
+            "Properties": {"SecretId": {"Ref": "ApiKeys"}, "TargetId": "db", "TargetType": "AWS::RDS::DBInstance"},
+        }
+    }
+    own = _stack("staging", statements=[_allow({"Ref": "DbAttachment"})], extra=attachment)
+    assert _findings(own) == []
+    prod = _stack("prod", extra=attachment)
+    prod_output = {"Outputs": {"Db": {"Value": {"Ref": "DbAttachment"}, "Export": {"Name": "prod-db"}}}}
+    prod = SynthesizedStack(
+        name=prod.name,
+        construct_path=prod.construct_path,
+        account=prod.account,
+        tags=prod.tags,
+        template={**prod.template, **prod_output},
+    )
+    (finding,) = _findings(_stack("staging", statements=[_allow({"Fn::ImportValue": "prod-db"})]), prod)
+    assert "CashTrace-Prod/Secrets/ApiKeys/Resource" in finding

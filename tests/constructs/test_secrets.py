@@ -58,6 +58,10 @@ def test_every_secret_denies_other_environments_other_accounts_and_workload_reta
         r["Properties"]["SecretId"]["Ref"]: r["Properties"]["ResourcePolicy"]["Statement"]
         for _, r in resources(template, "AWS::SecretsManager::ResourcePolicy")
     }
+    assert all(
+        r["Properties"]["BlockPublicPolicy"] is True
+        for _, r in resources(template, "AWS::SecretsManager::ResourcePolicy")
+    )
     for logical_id, _ in resources(template, "AWS::SecretsManager::Secret"):
         statements = {s.get("Sid"): s for s in policies[logical_id]}
         other_env = statements["DenyPrincipalsOfOtherEnvironments"]
@@ -208,6 +212,9 @@ def test_the_database_secret_is_isolated_and_rotated_by_managed_postgres_rotatio
         if r["Properties"]["SecretId"] == {"Ref": db_secret_id}
     ]
     assert any(s.get("Sid") == "DenyPrincipalsOfOtherEnvironments" for s in policy["Statement"])
+    assert all(
+        r["Properties"]["BlockPublicPolicy"] for _, r in resources(template, "AWS::SecretsManager::ResourcePolicy")
+    )
     ingress = [r["Properties"] for _, r in resources(template, "AWS::EC2::SecurityGroupIngress")]
     assert any(rule.get("Description") == "Managed rotation of the database credentials" for rule in ingress)
 

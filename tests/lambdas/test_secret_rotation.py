@@ -173,3 +173,20 @@ def test_unknown_step_and_disabled_rotation_are_refused(client: Any) -> None:
         rotation.handler({"SecretId": NAME, "ClientRequestToken": "t", "Step": "dance"}, None)
     with pytest.raises(rotation.RotationError, match="not enabled"):
         rotation.handler({"SecretId": NAME, "ClientRequestToken": "t", "Step": "createSecret"}, None)
+
+
+def test_test_step_refuses_a_pending_value_that_lost_fields_or_is_not_an_object(
+    client: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _lambda(monkeypatch, fail_on=lambda step: step == "setSecret")
+    with pytest.raises(Exception, match="injected failure"):
+        _rotate(client)
+    token = next(version for version, stages in _stages(client).items() if "AWSPENDING" in stages)
+    event = {"SecretId": NAME, "ClientRequestToken": token, "Step": "testSecret"}
+    for pending, message in ((json.dumps({"key": "n" * 48}), "lost keys"), ('"just a string"', "not a JSON object")):
+        client.put_secret_value(
+            SecretId=NAME, ClientRequestToken=token, SecretString=pending, VersionStages=["AWSPENDING"]
+        )
+        with pytest.raises(rotation.RotationError, match=message):
+            rotation.handler(event, None)
+    assert _current(client)["issuer"] == "cashtrace"
