@@ -27,7 +27,7 @@ from cashtrace_constructs.function import PythonHandler
 ENVIRONMENT_TAG = "environment"
 PRINCIPAL_ENVIRONMENT = f"aws:PrincipalTag/{ENVIRONMENT_TAG}"
 # The JSON key the rotation Lambda replaces; other keys of the secret survive a rotation.
-SECRET_VALUE_KEY = "key"  # noqa: S105 (a JSON field name)
+SECRET_VALUE_KEY = "key"  # noqa: S105  # nosec B105 (a JSON field name)
 DENY_OTHER_ENVIRONMENTS_SID = "DenyPrincipalsOfOtherEnvironments"
 
 
@@ -153,7 +153,7 @@ class EnvironmentSecrets(Construct):
                 description=f"CashTrace {environment_name} {purpose} (read as {reference.env_var})",
                 encryption_key=encryption_key,
                 generate_secret_string=secretsmanager.SecretStringGenerator(
-                    secret_string_template="{}",  # noqa: S106 (an empty JSON object)
+                    secret_string_template="{}",  # noqa: S106  # nosec B106 (an empty JSON object)
                     generate_string_key=SECRET_VALUE_KEY,
                     exclude_punctuation=True,
                     password_length=48,
