@@ -352,8 +352,8 @@ class SecretIsolation(Rule):
                     for target in self._targets(resolved, world):
                         actions = granted[target.kind]
                         reachable = target.environments if scoped_to is None else target.environments & scoped_to
-                        # A stack of no environment (a pipeline) may not reach any environment's
-                        # secrets by name or account; its wildcards are judged by their own stack.
+                        # A stack of no environment (a pipeline) is held to grants that single out
+                        # environments by name or account; its plain wildcards are cdk-nag IAM5's.
                         if env is None and len(reachable) == len(self.environments):
                             continue
                         foreign = sorted(reachable - {env})
