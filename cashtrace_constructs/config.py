@@ -701,6 +701,100 @@ class DataConfig:
 
 # ---- Secrets (issue 5: per-environment secrets) ----
 
+# Property 6 and PCI DSS 8.3.9: a leaked production credential is worthless within a month.
+MAX_PRODUCTION_ROTATION_DAYS = 30
+# Secrets Manager accepts 1..1000 days (RotationRules.AutomaticallyAfterDays).
+MAX_ROTATION_DAYS = 1000
+
+
+@dataclass(frozen=True)
+class SecretRotation:
+    """How often one secret of `Environment.secrets` (by its full name) rotates."""
+
+    name: str
+    rotation_days: int
+
+    def validate(self, path: str) -> None:
+        _require(
+            bool(_SECRET_NAME_RE.match(self.name)),
+            ErrorCode.CONFIG_INVALID,
+            f"{path}.name",
+            f"must look like cashtrace/<env>/<purpose>, got {self.name!r}",
+        )
+        _require_range(self.rotation_days, 1, MAX_ROTATION_DAYS, ErrorCode.CONFIG_INVALID, f"{path}.rotation_days")
+
+
+@dataclass(frozen=True)
+class SecretsConfig:
+    """Rotation periods (per secret, with a default) and how long the secret audit trail is kept."""
+
+    default_rotation_days: int = 30
+    database_rotation_days: int = 30
+    rotations: tuple[SecretRotation, ...] = ()
+    audit_log_retention_days: int = 365
+
+    def validate(self, path: str) -> None:
+        _require_range(
+            self.default_rotation_days, 1, MAX_ROTATION_DAYS, ErrorCode.CONFIG_INVALID, f"{path}.default_rotation_days"
+        )
+        _require_range(
+            self.database_rotation_days,
+            1,
+            MAX_ROTATION_DAYS,
+            ErrorCode.CONFIG_INVALID,
+            f"{path}.database_rotation_days",
+        )
+        names = [rotation.name for rotation in self.rotations]
+        _require(len(names) == len(set(names)), ErrorCode.CONFIG_INVALID, f"{path}.rotations", "names must be unique")
+        for index, rotation in enumerate(self.rotations):
+            rotation.validate(f"{path}.rotations[{index}]")
+        # PCI DSS 10.5.1: a year of audit trail.
+        _require(
+            self.audit_log_retention_days >= 365,
+            ErrorCode.CONFIG_INVALID,
+            f"{path}.audit_log_retention_days",
+            f"must keep at least 365 days of secret access logs, got {self.audit_log_retention_days}",
+        )
+
+    def rotation_days_for(self, secret_name: str) -> int:
+        for rotation in self.rotations:
+            if rotation.name == secret_name:
+                return rotation.rotation_days
+        return self.default_rotation_days
+
+    def validate_for(self, environment: Environment, *, is_production: bool, path: str) -> None:
+        """Checks that need the environment: every rotation names one of its secrets; prod <= 30 days."""
+        self.validate(path)
+        known = {secret.name for secret in environment.secrets}
+        for index, rotation in enumerate(self.rotations):
+            owner = SecretReference(rotation.name, "UNUSED").environment
+            _require(
+                owner == environment.name,
+                ErrorCode.SECRET_ACCESS_DENIED,
+                f"{path}.rotations[{index}].name",
+                f"{rotation.name!r} belongs to environment {owner!r}, not {environment.name!r}",
+            )
+            _require(
+                rotation.name in known,
+                ErrorCode.CONFIG_INVALID,
+                f"{path}.rotations[{index}].name",
+                f"{rotation.name!r} is not one of this environment's secrets {sorted(known)}",
+            )
+        if not is_production:
+            return
+        periods = {
+            f"{path}.default_rotation_days": self.default_rotation_days,
+            f"{path}.database_rotation_days": self.database_rotation_days,
+            **{f"{path}.rotations[{i}].rotation_days": r.rotation_days for i, r in enumerate(self.rotations)},
+        }
+        for field_path, days in periods.items():
+            _require(
+                days <= MAX_PRODUCTION_ROTATION_DAYS,
+                ErrorCode.CONFIG_INVALID,
+                field_path,
+                f"production secrets rotate at least every {MAX_PRODUCTION_ROTATION_DAYS} days, got {days}",
+            )
+
 
 # ---- CD pipeline (issue 6) ----
 
@@ -733,6 +827,7 @@ class EnvironmentConfig:
     data: DataConfig = field(default_factory=DataConfig)
 
     # secrets (issue 5)
+    secrets: SecretsConfig = field(default_factory=SecretsConfig)
 
     # monitoring (issue 8)
 
@@ -782,6 +877,7 @@ class EnvironmentConfig:
             self.data.validate_production(f"{path}.data")
 
         # secrets (issue 5)
+        self.secrets.validate_for(self.environment, is_production=self.is_production, path=f"{path}.secrets")
 
         # monitoring (issue 8)
 

@@ -7,6 +7,8 @@ from urllib.parse import urlparse
 
 from aws_cdk import Environment, Fn, Stack
 from aws_cdk import aws_ec2 as ec2
+from aws_cdk import aws_ecs as ecs
+from aws_cdk import aws_iam as iam
 from constructs import Construct
 
 from cashtrace_constructs.backup import DatabaseBackups, DatabaseBackupsProps
@@ -16,6 +18,7 @@ from cashtrace_constructs.database import PostgresDatabase, PostgresDatabaseProp
 from cashtrace_constructs.encryption import EnvironmentKey
 from cashtrace_constructs.errors import DeploymentError, ErrorCode
 from cashtrace_constructs.network import Network
+from cashtrace_constructs.secrets import EnvironmentSecrets
 from cashtrace_constructs.service import BlueGreenService, BlueGreenServiceProps
 from cashtrace_constructs.storage import (
     ApplicationStorage,
@@ -51,7 +54,18 @@ class CashTraceEnvironmentStack(Stack):
         self.encryption = EnvironmentKey(self, "EnvironmentKey", environment_name=config.name)
         self.network = Network(self, "Network", config=infrastructure.networking, encryption_key=self.encryption.key)
 
-        # Data layer (issue 4): the service (issue 3) connects with database.allow_from / cache.allow_from.
+        # Secrets first: every secret made below is adopted into this environment's isolation policy.
+        self.secrets = EnvironmentSecrets(
+            self,
+            "Secrets",
+            environment_name=config.name,
+            secrets=config.environment.secrets,
+            config=config.secrets,
+            encryption_key=self.encryption.key,
+            vpc=self.network.vpc,
+            rotation_subnets=self.network.application_subnets,
+        )
+
         vpc, data_key = self.network.vpc, self.encryption.key
         self.database = PostgresDatabase(
             self,
@@ -64,6 +78,7 @@ class CashTraceEnvironmentStack(Stack):
                 config=config.data,
             ),
         )
+        self.secrets.adopt_database_secret(self.database.secret, self.database.instance, port=self.database.port)
         self.backups = DatabaseBackups(
             self,
             "Backups",
@@ -86,6 +101,7 @@ class CashTraceEnvironmentStack(Stack):
                 config=config.data,
             ),
         )
+        self.secrets.adopt_secret(self.cache.auth_token)
         self.storage = ApplicationStorage(
             self,
             "Storage",
@@ -94,10 +110,29 @@ class CashTraceEnvironmentStack(Stack):
         self.static_assets = StaticAssetsCdn(
             self, "StaticAssets", props=StaticAssetsCdnProps(environment_name=config.name)
         )
-        # Service (issue 3)
+
         self.service = self._service(config)
+        self.database.allow_from(self.service.service, "PostgreSQL from the API tasks")
+        self.cache.allow_from(self.service.service, "Redis from the API tasks")
+        self.service.task_definition.task_role.add_managed_policy(self._application_data_access())
 
         nag_acknowledgments.acknowledge(self, config.name, strategy=config.deployment_strategy.type)
+
+    def _application_data_access(self) -> iam.ManagedPolicy:
+        # Exact actions in a managed policy: grant_read_write would add wildcard actions inline.
+        bucket = self.storage.bucket
+        return iam.ManagedPolicy(
+            self,
+            "ApiDataAccess",
+            description="The API's objects in the application bucket, and the key they are encrypted with",
+            statements=[
+                iam.PolicyStatement(actions=["s3:GetObject", "s3:PutObject"], resources=[bucket.arn_for_objects("*")]),
+                iam.PolicyStatement(actions=["s3:ListBucket"], resources=[bucket.bucket_arn]),
+                iam.PolicyStatement(
+                    actions=["kms:Decrypt", "kms:GenerateDataKey"], resources=[self.encryption.key.key_arn]
+                ),
+            ],
+        )
 
     def _service(self, config: EnvironmentConfig) -> BlueGreenService:
         api = config.infrastructure.resource(ResourceType.COMPUTE, config.service.name)
@@ -123,7 +158,24 @@ class CashTraceEnvironmentStack(Stack):
                 strategy=config.deployment_strategy,
                 rollback=config.rollback,
                 public_host=urlparse(config.environment.url).hostname,
-                environment={variable.name: variable.value for variable in config.environment.variables},
+                environment={
+                    **{variable.name: variable.value for variable in config.environment.variables},
+                    "DATABASE_HOST": self.database.endpoint.hostname,
+                    "DATABASE_PORT": str(self.database.port),
+                    "REDIS_HOST": self.cache.endpoint.hostname,
+                    "REDIS_PORT": str(self.cache.endpoint.port),
+                    "ASSETS_BUCKET": self.storage.bucket.bucket_name,
+                },
+                # Injected by ECS at task start (the execution role reads them); never in the template.
+                secrets={
+                    **{
+                        reference.env_var: ecs.Secret.from_secrets_manager(self.secrets.secret(reference.name))
+                        for reference in config.environment.secrets
+                    },
+                    "DATABASE_USER": ecs.Secret.from_secrets_manager(self.database.secret, "username"),
+                    "DATABASE_PASSWORD": ecs.Secret.from_secrets_manager(self.database.secret, "password"),
+                    "REDIS_AUTH_TOKEN": ecs.Secret.from_secrets_manager(self.cache.auth_token),
+                },
             ),
             vpc=self.network.vpc,
             encryption_key=self.encryption.key,

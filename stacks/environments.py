@@ -27,6 +27,7 @@ from cashtrace_constructs.config import (
     ResourceType,
     RollbackConfig,
     SecretReference,
+    SecretsConfig,
     ServiceConfig,
     StrategyType,
 )
@@ -101,6 +102,8 @@ def dev(context: Mapping[str, Any] | None = None) -> EnvironmentConfig:
             cache_replicas=0,
         ),
         service=_service(context, alarm_evaluation_periods=2),
+        # Dev holds no customer data: rotating quarterly keeps the Lambda exercised without churn.
+        secrets=SecretsConfig(default_rotation_days=90, database_rotation_days=90),
     )
 
 
@@ -142,6 +145,7 @@ def staging(context: Mapping[str, Any] | None = None) -> EnvironmentConfig:
             cache_replicas=1,
         ),
         service=_service(context, alarm_evaluation_periods=2),
+        secrets=SecretsConfig(default_rotation_days=30, database_rotation_days=30),
     )
 
 
@@ -186,6 +190,8 @@ def prod(context: Mapping[str, Any] | None = None) -> EnvironmentConfig:
         ),
         # One breaching minute rolls prod back: its budget is 180 s, not 300 (docs/service.md).
         service=_service(context, alarm_evaluation_periods=1),
+        # PCI DSS 8.3.9 and the 30-day ceiling in SecretsConfig.validate_for.
+        secrets=SecretsConfig(default_rotation_days=30, database_rotation_days=30),
     )
 
 

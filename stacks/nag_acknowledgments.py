@@ -470,13 +470,75 @@ DATA: list[NagAcknowledgment] = [
     ),
 ]
 
-SECRETS: list[NagAcknowledgment] = []
+_ROTATION_FUNCTION = "Secrets/RotationFunction"
+SECRETS: list[NagAcknowledgment] = [
+    *(entry for entry in function_baseline(_ROTATION_FUNCTION) if "IAM5" not in entry.rule),
+    NagAcknowledgment(
+        f"{_ROTATION_FUNCTION}/Function/ServiceRole/DefaultPolicy/Resource",
+        "AwsSolutions::AwsSolutions-IAM5[Resource::*]",
+        "secretsmanager:GetRandomPassword (granted by CDK's rotation schedule) and X-Ray tracing "
+        "support no resource-level permissions; every secret action is scoped to the rotated secrets.",
+    ),
+    *(
+        NagAcknowledgment(
+            "Secrets/Audit/Trail/LogsRole/DefaultPolicy/Resource",
+            rule,
+            "CDK generates this policy for CloudTrail's delivery into the one audit log group; an inline "
+            "policy on a single-purpose service role is easier to audit than a shared managed policy.",
+        )
+        for rule in (
+            "NIST.800.53.R5::NIST.800.53.R5-IAMNoInlinePolicy",
+            "PCI.DSS.321::PCI.DSS.321-IAMNoInlinePolicy",
+        )
+    ),
+    *(
+        NagAcknowledgment(
+            f"Secrets/Audit/{bucket}/Resource",
+            rule,
+            "Replicating audit logs to another region is forbidden by data residency (Property 7), and "
+            "same-region replication adds nothing to S3's multi-AZ durability; versioning keeps overwritten "
+            "or deleted log objects recoverable.",
+        )
+        for bucket in ("TrailBucket", "AccessLogs")
+        for rule in (
+            "NIST.800.53.R5::NIST.800.53.R5-S3BucketReplicationEnabled",
+            "PCI.DSS.321::PCI.DSS.321-S3BucketReplicationEnabled",
+        )
+    ),
+    *(
+        NagAcknowledgment(
+            "Secrets/Audit/AccessLogs/Resource",
+            rule,
+            "S3 server access log delivery only supports SSE-S3 on the destination bucket; the trail's own "
+            "bucket is SSE-KMS with the environment key.",
+        )
+        for rule in (
+            "NIST.800.53.R5::NIST.800.53.R5-S3DefaultEncryptionKMS",
+            "PCI.DSS.321::PCI.DSS.321-S3DefaultEncryptionKMS",
+        )
+    ),
+    NagAcknowledgment(
+        "Secrets/Audit/DeniedSecretAccessAlarm/Resource",
+        "NIST.800.53.R5::NIST.800.53.R5-CloudWatchAlarmAction",
+        "The monitoring capability (issue 8) routes every alarm of EnvironmentSecrets.alarms to the on-call "
+        "topic; this construct exposes the alarm and does not own a notification channel.",
+    ),
+]
 
 MONITORING: list[NagAcknowledgment] = []
 
 PIPELINE: list[NagAcknowledgment] = []
 
 CI: list[NagAcknowledgment] = []
+
+SERVICE.append(
+    NagAcknowledgment(
+        "ApiDataAccess/Resource",
+        "AwsSolutions::AwsSolutions-IAM5[Resource::<StorageBucket5CB7C8EA.Arn>/*]",
+        "The API reads and writes objects of the one application bucket (Get/PutObject only); object "
+        "keys are per-customer and not known at deploy time.",
+    )
+)
 
 # The CodeDeploy deployment group, its provider and its hook exist only for the blue-green strategies.
 _CODEDEPLOY_STRATEGIES = (StrategyType.BLUE_GREEN, StrategyType.CANARY)

@@ -12,6 +12,7 @@ from cashtrace_constructs.checks.plugin import CashTraceChecks, evaluate
 from cashtrace_constructs.checks.rollback_budget import RollbackBudget
 from cashtrace_constructs.checks.rule import Finding, Rule, StackRule, SynthesizedStack
 from cashtrace_constructs.checks.scale_out_budget import ScaleOutBudget
+from cashtrace_constructs.checks.secret_isolation import SecretIsolation
 from cashtrace_constructs.checks.zero_downtime import ZeroDowntime
 from cashtrace_constructs.config import DEFAULT_ALLOWED_REGIONS
 
@@ -26,6 +27,7 @@ def default_rules(allowed_regions: Sequence[str] = DEFAULT_ALLOWED_REGIONS) -> l
         RollbackBudget(),
         ScaleOutBudget(),
         ZeroDowntime(),
+        SecretIsolation(),
     ]
 
 
@@ -39,6 +41,7 @@ __all__ = [
     "RollbackBudget",
     "Rule",
     "ScaleOutBudget",
+    "SecretIsolation",
     "StackRule",
     "SynthesizedStack",
     "ZeroDowntime",

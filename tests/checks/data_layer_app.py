@@ -10,7 +10,9 @@ from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_kms as kms
 
 from cashtrace_constructs.backup import DatabaseBackups, DatabaseBackupsProps
-from cashtrace_constructs.checks import CashTraceChecks, default_rules
+from cashtrace_constructs.checks import CashTraceChecks, DataResidency
+from cashtrace_constructs.checks.backup_verification import BackupVerification
+from cashtrace_constructs.checks.data_store_residency import DataStoreResidency
 from cashtrace_constructs.config import DataConfig
 from cashtrace_constructs.database import PostgresDatabase, PostgresDatabaseProps
 from cashtrace_constructs.region_lock import RegionLock
@@ -74,5 +76,6 @@ def data_layer_app(outdir: Path, *, config: DataConfig | None = None) -> DataLay
         ),
     )
     Aspects.of(app).add(RegionLock())
-    Validations.of(app).add_plugins(CashTraceChecks(default_rules()))
+    # The data-layer properties only: secret isolation (Property 6) is the secrets tests' business.
+    Validations.of(app).add_plugins(CashTraceChecks([BackupVerification(), DataResidency(), DataStoreResidency()]))
     return DataLayerApp(app, stack, database, backups, outdir)

@@ -217,6 +217,7 @@ def test_application_bucket_is_private_kms_versioned_logged_and_tiered(
         logical_id: r["Properties"]
         for logical_id, r in resources(template, "AWS::S3::Bucket")
         if "aws:kms" in json.dumps(r["Properties"].get("BucketEncryption"))
+        and "Transitions" in json.dumps(r["Properties"].get("LifecycleConfiguration"))
     }
     assert len(buckets) == 1
     bucket_id, bucket = next(iter(buckets.items()))

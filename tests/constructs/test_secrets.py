@@ -1,0 +1,286 @@
+"""EnvironmentSecrets: the real app's templates, plus one small stack for grants and the database secret."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from aws_cdk import App, Environment, Stack, Tags
+from aws_cdk import aws_ec2 as ec2
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_rds as rds
+from aws_cdk.assertions import Template
+
+from cashtrace_constructs.checks import SecretIsolation, SynthesizedStack, evaluate
+from cashtrace_constructs.config import SecretReference, SecretsConfig
+from cashtrace_constructs.encryption import EnvironmentKey
+from cashtrace_constructs.errors import DeploymentError, ErrorCode
+from cashtrace_constructs.secrets import EnvironmentSecrets, environment_of
+from stacks.environments import all_environments
+from tests.conftest import ENVIRONMENT_STACKS
+from tests.synth import make_app, resources
+
+ACCOUNT = "222222222222"
+ENV = Environment(account=ACCOUNT, region="af-south-1")
+
+
+def _env_of(stack_name: str) -> str:
+    return stack_name.removeprefix("CashTrace-").lower()
+
+
+def _by_ref(template: dict[str, Any], value: Any) -> dict[str, Any]:
+    logical_id = value["Ref"] if "Ref" in value else value["Fn::GetAtt"][0]
+    return dict(template["Resources"][logical_id])
+
+
+# ---- the real app ----
+
+
+@pytest.mark.parametrize("stack_name", ENVIRONMENT_STACKS)
+def test_every_secret_is_named_tagged_and_encrypted_for_its_environment(
+    stack_name: str, templates: dict[str, dict[str, Any]]
+) -> None:
+    template, env = templates[stack_name], _env_of(stack_name)
+    secrets = [r["Properties"] for _, r in resources(template, "AWS::SecretsManager::Secret")]
+    assert secrets
+    for secret in secrets:
+        assert secret["Name"].startswith(f"cashtrace/{env}/")
+        assert {"Key": "environment", "Value": env} in secret["Tags"]
+        assert _by_ref(template, secret["KmsKeyId"])["Type"] == "AWS::KMS::Key"
+
+
+@pytest.mark.parametrize("stack_name", ENVIRONMENT_STACKS)
+def test_every_secret_denies_other_environments_other_accounts_and_workload_retagging(
+    stack_name: str, templates: dict[str, dict[str, Any]]
+) -> None:
+    template, env = templates[stack_name], _env_of(stack_name)
+    policies = {
+        r["Properties"]["SecretId"]["Ref"]: r["Properties"]["ResourcePolicy"]["Statement"]
+        for _, r in resources(template, "AWS::SecretsManager::ResourcePolicy")
+    }
+    assert all(
+        r["Properties"]["BlockPublicPolicy"] is True
+        for _, r in resources(template, "AWS::SecretsManager::ResourcePolicy")
+    )
+    for logical_id, _ in resources(template, "AWS::SecretsManager::Secret"):
+        statements = {s.get("Sid"): s for s in policies[logical_id]}
+        other_env = statements["DenyPrincipalsOfOtherEnvironments"]
+        assert other_env["Effect"] == "Deny" and other_env["Principal"] == {"AWS": "*"}
+        assert other_env["Condition"]["StringNotEquals"] == {"aws:PrincipalTag/environment": env}
+        # Only tagged principals: untagged deploy roles and admins are not locked out.
+        assert other_env["Condition"]["Null"] == {"aws:PrincipalTag/environment": "false"}
+        other_account = statements["DenyPrincipalsOfOtherAccounts"]["Condition"]
+        assert other_account["BoolIfExists"] == {"aws:PrincipalIsAWSService": "false"}
+        retag = statements["DenyTagChangesByWorkloads"]
+        assert set(retag["Action"]) == {"secretsmanager:TagResource", "secretsmanager:UntagResource"}
+        assert not any(s["Effect"] == "Allow" for s in policies[logical_id]), "the policy only ever denies"
+
+
+@pytest.mark.parametrize("stack_name", ENVIRONMENT_STACKS)
+def test_application_secrets_rotate_with_the_tagged_rotation_function(
+    stack_name: str, templates: dict[str, dict[str, Any]]
+) -> None:
+    template, env = templates[stack_name], _env_of(stack_name)
+    config = {c.name: c for c in all_environments()}[env]
+    # Application secrets rotate with our function; the database's uses AWS's hosted rotation.
+    schedules = [
+        r["Properties"]
+        for _, r in resources(template, "AWS::SecretsManager::RotationSchedule")
+        if "RotationLambdaARN" in r["Properties"]
+    ]
+    assert len(schedules) == len(config.environment.secrets)
+    for schedule in schedules:
+        days = int(schedule["RotationRules"]["ScheduleExpression"].removeprefix("rate(").removesuffix(" days)"))
+        secret = _by_ref(template, schedule["SecretId"])["Properties"]
+        assert days == config.secrets.rotation_days_for(secret["Name"])
+        assert days <= 30 or not config.is_production
+        function = _by_ref(template, schedule["RotationLambdaARN"])
+        assert function["Properties"]["Handler"] == "handler.handler"
+        role = _by_ref(template, function["Properties"]["Role"])
+        assert {"Key": "environment", "Value": env} in role["Properties"]["Tags"]
+    permissions = [
+        r["Properties"]
+        for _, r in resources(template, "AWS::Lambda::Permission")
+        if r["Properties"]["Principal"] == "secretsmanager.amazonaws.com"
+    ]
+    assert permissions and all("SourceAccount" in p for p in permissions)
+
+
+@pytest.mark.parametrize("stack_name", ENVIRONMENT_STACKS)
+def test_an_in_region_trail_audits_secret_access_and_alarms_on_denials(
+    stack_name: str, templates: dict[str, dict[str, Any]]
+) -> None:
+    template = templates[stack_name]
+    (trail,) = [r["Properties"] for _, r in resources(template, "AWS::CloudTrail::Trail")]
+    assert trail["EnableLogFileValidation"] is True and trail["IsMultiRegionTrail"] is False
+    assert "KMSKeyId" in trail and "CloudWatchLogsLogGroupArn" in trail
+    bucket = _by_ref(template, trail["S3BucketName"])["Properties"]
+    assert bucket["VersioningConfiguration"] == {"Status": "Enabled"}
+    assert all(bucket["PublicAccessBlockConfiguration"].values())
+    assert "LoggingConfiguration" in bucket
+    encryption = bucket["BucketEncryption"]["ServerSideEncryptionConfiguration"][0]["ServerSideEncryptionByDefault"]
+    assert encryption["SSEAlgorithm"] == "aws:kms"
+    bucket_policies = [r["Properties"]["PolicyDocument"] for _, r in resources(template, "AWS::S3::BucketPolicy")]
+    assert any(
+        s["Effect"] == "Deny" and s.get("Condition") == {"Bool": {"aws:SecureTransport": "false"}}
+        for document in bucket_policies
+        for s in document["Statement"]
+    )
+    (metric_filter,) = [r["Properties"] for _, r in resources(template, "AWS::Logs::MetricFilter")]
+    assert "secretsmanager.amazonaws.com" in metric_filter["FilterPattern"]
+    assert "AccessDenied" in metric_filter["FilterPattern"]
+    transformation = metric_filter["MetricTransformations"][0]
+    alarms = [
+        r["Properties"]
+        for _, r in resources(template, "AWS::CloudWatch::Alarm")
+        if r["Properties"].get("MetricName") == transformation["MetricName"]
+    ]
+    assert len(alarms) == 1 and alarms[0]["Threshold"] == 1
+
+
+# ---- a small stack: grants, refusals and the database secret ----
+
+
+def _stack(app: App, env: str = "staging") -> tuple[Stack, EnvironmentSecrets, ec2.Vpc]:
+    stack = Stack(app, f"CashTrace-{env.capitalize()}", env=ENV, tags={"environment": env})
+    vpc = ec2.Vpc(stack, "Vpc", availability_zones=["af-south-1a", "af-south-1b"], nat_gateways=1)
+    key = EnvironmentKey(stack, "Key", environment_name=env)
+    secrets = EnvironmentSecrets(
+        stack,
+        "Secrets",
+        environment_name=env,
+        secrets=[SecretReference(f"cashtrace/{env}/api-keys", "API_KEYS")],
+        config=SecretsConfig(database_rotation_days=14),
+        encryption_key=key.key,
+        vpc=vpc,
+    )
+    return stack, secrets, vpc
+
+
+@pytest.fixture(scope="module")
+def small() -> dict[str, Any]:
+    app = make_app()
+    stack, secrets, vpc = _stack(app)
+    workload = iam.Role(stack, "Workload", assumed_by=iam.ServicePrincipal("ecs-tasks.amazonaws.com"))
+    secrets.grant_read(workload, "cashtrace/staging/api-keys")
+    database = rds.DatabaseInstance(
+        stack,
+        "Database",
+        engine=rds.DatabaseInstanceEngine.postgres(version=rds.PostgresEngineVersion.VER_17),
+        instance_type=ec2.InstanceType("t4g.micro"),
+        vpc=vpc,
+        credentials=rds.Credentials.from_generated_secret("cashtrace", encryption_key=secrets.encryption_key),
+    )
+    assert database.secret is not None
+    secrets.adopt_database_secret(database.secret, database)
+    template = Template.from_stack(stack).to_json()
+    return {"template": template, "secrets": secrets, "stack": stack}
+
+
+def test_grant_read_tags_the_workload_and_grants_only_that_secret(small: dict[str, Any]) -> None:
+    template = small["template"]
+    roles = {k: r for k, r in resources(template, "AWS::IAM::Role") if "ecs-tasks" in str(r["Properties"])}
+    ((role_id, role),) = roles.items()
+    assert {"Key": "environment", "Value": "staging"} in role["Properties"]["Tags"]
+    (policy,) = [
+        r["Properties"]["PolicyDocument"]
+        for _, r in resources(template, "AWS::IAM::Policy")
+        if r["Properties"]["Roles"] == [{"Ref": role_id}]
+    ]
+    secret_grants = [s for s in policy["Statement"] if "secretsmanager:GetSecretValue" in s["Action"]]
+    (grant,) = secret_grants
+    assert _by_ref(template, grant["Resource"])["Properties"]["Name"] == "cashtrace/staging/api-keys"
+
+
+def test_the_database_secret_is_isolated_and_rotated_by_managed_postgres_rotation(small: dict[str, Any]) -> None:
+    template = small["template"]
+    assert str(template["Transform"]).startswith("AWS::SecretsManager-")
+    (db_secret_id,) = [
+        k for k, r in resources(template, "AWS::SecretsManager::Secret") if "Name" not in r["Properties"]
+    ]
+    assert {"Key": "environment", "Value": "staging"} in template["Resources"][db_secret_id]["Properties"]["Tags"]
+    (schedule,) = [
+        r["Properties"]
+        for _, r in resources(template, "AWS::SecretsManager::RotationSchedule")
+        if "HostedRotationLambda" in r["Properties"]
+    ]
+    # The schedule names the attachment, whose Ref is the database secret's ARN.
+    attachment = _by_ref(template, schedule["SecretId"])
+    assert attachment["Properties"]["SecretId"] == {"Ref": db_secret_id}
+    hosted = schedule["HostedRotationLambda"]
+    assert hosted["RotationType"] == "PostgreSQLSingleUser"
+    assert "KmsKeyArn" in hosted and "VpcSubnetIds" in hosted
+    assert schedule["RotationRules"]["ScheduleExpression"] == "rate(14 days)"
+    (policy,) = [
+        r["Properties"]["ResourcePolicy"]
+        for _, r in resources(template, "AWS::SecretsManager::ResourcePolicy")
+        if r["Properties"]["SecretId"] == {"Ref": db_secret_id}
+    ]
+    assert any(s.get("Sid") == "DenyPrincipalsOfOtherEnvironments" for s in policy["Statement"])
+    assert all(
+        r["Properties"]["BlockPublicPolicy"] for _, r in resources(template, "AWS::SecretsManager::ResourcePolicy")
+    )
+    ingress = [r["Properties"] for _, r in resources(template, "AWS::EC2::SecurityGroupIngress")]
+    assert any(rule.get("Description") == "Managed rotation of the database credentials" for rule in ingress)
+
+
+def test_the_isolation_rule_accepts_the_small_stack_with_its_database_secret(small: dict[str, Any]) -> None:
+    synthesized = SynthesizedStack(
+        name="CashTrace-Staging",
+        construct_path="CashTrace-Staging",
+        template=small["template"],
+        account=ACCOUNT,
+        tags={"environment": "staging"},
+    )
+    assert evaluate([SecretIsolation()], [synthesized]) == []
+
+
+def test_the_construct_exposes_its_alarms(small: dict[str, Any]) -> None:
+    secrets: EnvironmentSecrets = small["secrets"]
+    assert secrets.alarms == [secrets.audit.denied_access_alarm]
+
+
+def test_grant_read_refuses_a_role_tagged_for_another_environment() -> None:
+    app = make_app()
+    stack, secrets, _ = _stack(app)
+    intruder = iam.Role(stack, "ProdWorkload", assumed_by=iam.ServicePrincipal("ecs-tasks.amazonaws.com"))
+    Tags.of(intruder).add("environment", "prod")
+    with pytest.raises(DeploymentError) as refused:
+        secrets.grant_read(intruder, "cashtrace/staging/api-keys")
+    assert refused.value.code is ErrorCode.SECRET_ACCESS_DENIED and "prod" in str(refused.value)
+
+
+def test_grant_read_refuses_a_role_of_another_environments_stack_and_imported_roles() -> None:
+    app = make_app()
+    _, secrets, _ = _stack(app)
+    prod = Stack(
+        app, "Prod", env=Environment(account="333333333333", region="af-south-1"), tags={"environment": "prod"}
+    )
+    prod_role = iam.Role(prod, "Workload", assumed_by=iam.ServicePrincipal("ecs-tasks.amazonaws.com"))
+    assert environment_of(prod_role) == "prod"
+    imported = iam.Role.from_role_arn(prod, "Imported", "arn:aws:iam::222222222222:role/anything")
+    for grantee in (prod_role, imported):
+        with pytest.raises(DeploymentError) as refused:
+            secrets.grant_read(grantee, "cashtrace/staging/api-keys")
+        assert refused.value.code is ErrorCode.SECRET_ACCESS_DENIED
+
+
+def test_unknown_secret_names_and_foreign_references_are_refused() -> None:
+    app = make_app()
+    stack, secrets, vpc = _stack(app)
+    role = iam.Role(stack, "Workload", assumed_by=iam.ServicePrincipal("ecs-tasks.amazonaws.com"))
+    with pytest.raises(DeploymentError) as unknown:
+        secrets.grant_read(role, "cashtrace/prod/api-keys")
+    assert unknown.value.code is ErrorCode.SECRET_ACCESS_DENIED
+    with pytest.raises(DeploymentError) as foreign:
+        EnvironmentSecrets(
+            stack,
+            "Foreign",
+            environment_name="staging",
+            secrets=[SecretReference("cashtrace/prod/api-keys", "API_KEYS")],
+            config=SecretsConfig(),
+            encryption_key=secrets.encryption_key,
+            vpc=vpc,
+        )
+    assert foreign.value.code is ErrorCode.SECRET_ACCESS_DENIED
+    assert foreign.value.field == "staging.environment.secrets[0].name"
