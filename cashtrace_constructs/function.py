@@ -48,6 +48,7 @@ class PythonHandler(Construct):
         reserved_concurrency: int = 2,
         log_retention_days: int = 365,
         security_groups: list[ec2.ISecurityGroup] | None = None,
+        subnets: ec2.SubnetSelection | None = None,
     ) -> None:
         super().__init__(scope, construct_id)
         stack = Stack.of(self)
@@ -81,7 +82,8 @@ class PythonHandler(Construct):
             memory_size=memory_size,
             reserved_concurrent_executions=reserved_concurrency,
             vpc=vpc,
-            vpc_subnets=ec2.SubnetSelection(subnet_type=ec2.SubnetType.PRIVATE_WITH_EGRESS),
+            # A VPC without NAT (the pipeline's) passes its isolated subnets reaching AWS through endpoints.
+            vpc_subnets=subnets or ec2.SubnetSelection(subnet_type=ec2.SubnetType.PRIVATE_WITH_EGRESS),
             security_groups=security_groups,
             environment={"POWERTOOLS_SERVICE_NAME": source, **(environment or {})},
             environment_encryption=encryption_key,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from aws_cdk import Environment, Stack
+from aws_cdk import CfnOutput, Environment, Stack
 from constructs import Construct
 
 from cashtrace_constructs.config import EnvironmentConfig
@@ -37,6 +37,12 @@ class CashTraceEnvironmentStack(Stack):
 
         self.encryption = EnvironmentKey(self, "EnvironmentKey", environment_name=config.name)
         self.network = Network(self, "Network", config=infrastructure.networking, encryption_key=self.encryption.key)
+
+        # CD pipeline (issue 6): the URL the pipeline's integration and smoke tests call. Issue 3
+        # replaces the value with the load balancer's URL; the output's id stays.
+        self.service_url = CfnOutput(
+            self, "ServiceUrl", value=config.environment.url, description="Base URL of the CashTrace API"
+        )
 
         nag_acknowledgments.acknowledge(self, config.name)
 

@@ -20,6 +20,7 @@ from cashtrace_constructs.config import (
     EnvironmentVariable,
     InfrastructureConfig,
     NetworkConfig,
+    PipelineConfig,
     ResourceConfig,
     ResourceType,
     RollbackConfig,
@@ -33,6 +34,8 @@ PLACEHOLDER_ACCOUNTS: Mapping[str, str] = {
     "dev": "111111111111",
     "staging": "222222222222",
     "prod": "333333333333",
+    # The tooling account of the CD pipeline (issue 6); it deploys into the three above.
+    "pipeline": "444444444444",
 }
 
 
@@ -140,3 +143,8 @@ def prod(context: Mapping[str, Any] | None = None) -> EnvironmentConfig:
 def all_environments(context: Mapping[str, Any] | None = None) -> tuple[EnvironmentConfig, ...]:
     """dev, staging, prod, in promotion order."""
     return (dev(context), staging(context), prod(context))
+
+
+def pipeline(context: Mapping[str, Any] | None = None) -> PipelineConfig:
+    """The CD pipeline in the tooling account; it promotes staging, then prod."""
+    return PipelineConfig(account=account_for("pipeline", context), region=REGION)
