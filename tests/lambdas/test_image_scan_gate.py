@@ -128,8 +128,8 @@ def test_a_scan_that_never_completes_fails_after_the_bound() -> None:
                 sleep=lambda seconds: now.__setitem__(0, now[0] + seconds),
                 clock=lambda: now[0],
             )
-    assert error.value.code is ErrorCode.CI_FAILED and "still IN_PROGRESS after 30 s" in str(error.value)
         stub.assert_no_pending_responses()
+    assert error.value.code is ErrorCode.CI_FAILED and "still IN_PROGRESS after 30 s" in str(error.value)
     assert now[0] == 30
 
 
