@@ -8,6 +8,7 @@ from cashtrace_constructs.checks.cost_allocation_tags import CostAllocationTags
 from cashtrace_constructs.checks.data_residency import DataResidency
 from cashtrace_constructs.checks.plugin import CashTraceChecks, evaluate
 from cashtrace_constructs.checks.rule import Finding, Rule, StackRule, SynthesizedStack
+from cashtrace_constructs.checks.staging_before_prod import StagingBeforeProd
 from cashtrace_constructs.config import DEFAULT_ALLOWED_REGIONS
 
 
@@ -16,6 +17,7 @@ def default_rules(allowed_regions: Sequence[str] = DEFAULT_ALLOWED_REGIONS) -> l
     return [
         DataResidency(allowed_regions),
         CostAllocationTags(),
+        StagingBeforeProd(),
     ]
 
 
@@ -26,6 +28,7 @@ __all__ = [
     "Finding",
     "Rule",
     "StackRule",
+    "StagingBeforeProd",
     "SynthesizedStack",
     "default_rules",
     "evaluate",
