@@ -40,6 +40,7 @@ class DeploymentRecord(Construct):
         encryption_key: kms.IKey,
         pipeline: codepipeline.IPipeline,
         stage_environments: Mapping[str, str],
+        approval_environments: Mapping[str, str],
         environments: Sequence[EnvironmentConfig],
         cidr: str = "10.40.0.0/16",
     ) -> None:
@@ -115,6 +116,7 @@ class DeploymentRecord(Construct):
             environment={
                 "TABLE_NAME": self.table.table_name,
                 "STAGE_ENVIRONMENTS": json.dumps(dict(stage_environments), sort_keys=True),
+                "APPROVAL_ENVIRONMENTS": json.dumps(dict(approval_environments), sort_keys=True),
                 "ENVIRONMENT_ACCOUNTS": json.dumps(accounts, sort_keys=True),
                 "ENVIRONMENT_STRATEGIES": json.dumps(
                     {e.name: e.deployment_strategy.type.value for e in environments}, sort_keys=True
@@ -151,7 +153,7 @@ class DeploymentRecord(Construct):
                 source=["aws.codepipeline"],
                 detail_type=[ACTION_STATE_CHANGE],
                 resources=[pipeline.pipeline_arn],
-                detail={"type": {"category": ["Approval"]}},
+                detail={"stage": sorted(approval_environments), "type": {"category": ["Approval"]}},
             ),
             targets=[target],
         )

@@ -166,6 +166,8 @@ class CashTracePipelineStack(Stack):
             ),
         )
         self.stages: dict[str, CashTraceStage] = {}
+        # Pipeline stage name -> environment, for the deployment record.
+        self.approval_stages: dict[str, str] = {}
         for name in config.promotion:
             self.add_environment(by_name[name])
         self.pipeline.build_pipeline()
@@ -202,6 +204,7 @@ class CashTracePipelineStack(Stack):
             encryption_key=self.key,
             pipeline=self.pipeline.pipeline,
             stage_environments={stage.stage_name: name for name, stage in self.stages.items()},
+            approval_environments=self.approval_stages,
             environments=[by_name[name] for name in config.promotion],
         )
         nag_acknowledgments.acknowledge(
@@ -301,6 +304,7 @@ class CashTracePipelineStack(Stack):
         post: list[pipelines.Step] = []
         if planned.approved_before:
             # A stage of its own, so the pipeline reads Staging -> Approval -> Prod.
+            self.approval_stages["Approval"] = environment.name
             self.pipeline.add_wave(
                 "Approval",
                 pre=[
