@@ -328,9 +328,8 @@ class CashTracePipelineStack(Stack):
                     partial_build_spec=codebuild.BuildSpec.from_object(
                         {"phases": {"install": {"runtime-versions": RUNTIME_VERSIONS}}}
                     ),
-                    install_commands=[
-                        f"python -m pip install --quiet {pinned_requirement('pytest')} {pinned_requirement('requests')}"
-                    ],
+                    # The live tests use the standard library's HTTP client: pytest is all they need.
+                    install_commands=[f"python -m pip install --quiet {pinned_requirement('pytest')}"],
                     # --confcutdir: the repo's top conftest synthesizes the CDK app; these tests need none of it.
                     commands=[f"python -m pytest tests/{suite} --confcutdir=tests/{suite} -p no:cacheprovider -q"],
                 )
