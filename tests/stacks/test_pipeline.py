@@ -1,0 +1,203 @@
+"""CashTrace-Pipeline as synthesized in the session app: order, source, gate, tests, record, refusals."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+from aws_cdk.cx_api import CloudAssembly
+
+from cashtrace_constructs.config import PipelineConfig
+from cashtrace_constructs.errors import DeploymentError, ErrorCode
+from stacks import environments
+from stacks.pipeline_stack import CashTracePipelineStack, cdk_cli_version, pinned_requirement
+from tests.synth import make_app, resources
+
+PIPELINE = "CashTrace-Pipeline"
+
+
+@pytest.fixture(scope="module")
+def template(templates: dict[str, dict[str, Any]]) -> dict[str, Any]:
+    return templates[PIPELINE]
+
+
+@pytest.fixture(scope="module")
+def stages(template: dict[str, Any]) -> list[dict[str, Any]]:
+    (pipeline,) = [r["Properties"] for _, r in resources(template, "AWS::CodePipeline::Pipeline")]
+    assert pipeline["PipelineType"] == "V2"
+    return list(pipeline["Stages"])
+
+
+def _actions(stages: list[dict[str, Any]], name: str) -> list[tuple[str, str, int]]:
+    (stage,) = [s for s in stages if s["Name"] == name]
+    return [(a["Name"], a["ActionTypeId"]["Provider"], a["RunOrder"]) for a in stage["Actions"]]
+
+
+def _project(template: dict[str, Any], pipeline_stage: str, action: str, stages: list[dict[str, Any]]) -> dict[str, Any]:
+    (stage,) = [s for s in stages if s["Name"] == pipeline_stage]
+    (config,) = [a["Configuration"] for a in stage["Actions"] if a["Name"] == action]
+    # A copy: the templates are shared by the whole session (snapshots included).
+    properties: dict[str, Any] = dict(template["Resources"][config["ProjectName"]["Ref"]]["Properties"])
+    properties["_action_configuration"] = config
+    return properties
+
+
+def test_stages_run_synth_update_assets_staging_approval_prod(stages: list[dict[str, Any]]) -> None:
+    assert [s["Name"] for s in stages] == [
+        "Source", "Build", "UpdatePipeline", "Assets", "Staging", "Approval", "Prod"
+    ]  # fmt: skip
+    assert _actions(stages, "Staging") == [
+        ("SecurityGate", "CodeBuild", 1),
+        ("CashTrace-Staging.Prepare", "CloudFormation", 2),
+        ("CashTrace-Staging.Deploy", "CloudFormation", 3),
+        ("IntegrationTests", "CodeBuild", 4),
+    ]
+    assert _actions(stages, "Approval") == [("Approve", "Manual", 1)]
+    assert _actions(stages, "Prod") == [
+        ("CashTrace-Prod.Prepare", "CloudFormation", 1),
+        ("CashTrace-Prod.Deploy", "CloudFormation", 2),
+        ("SmokeTests", "CodeBuild", 3),
+    ]
+
+
+def test_stage_stacks_are_the_environment_stacks_in_their_own_accounts(
+    cloud_assembly: CloudAssembly, stages: list[dict[str, Any]]
+) -> None:
+    top = {stack.stack_name: stack for stack in cloud_assembly.stacks}
+    nested = {s.stack_name: s for s in cloud_assembly.stacks_recursively if s.hierarchical_id.startswith(PIPELINE + "/")}
+    assert set(nested) == {"CashTrace-Staging", "CashTrace-Prod"}
+    for name, stack in nested.items():
+        assert stack.environment.account == top[name].environment.account
+        assert stack.environment.region == "af-south-1"
+    assert top[PIPELINE].environment.account not in {s.environment.account for s in nested.values()}
+
+
+def test_source_is_an_event_triggered_versioned_encrypted_s3_object(template: dict[str, Any], stages: list[dict[str, Any]]) -> None:
+    (source,) = stages[0]["Actions"]
+    config = source["Configuration"]
+    assert source["ActionTypeId"]["Provider"] == "S3" and config["S3ObjectKey"] == "source/cashtrace.zip"
+    assert config["PollForSourceChanges"] is False
+    bucket = template["Resources"][config["S3Bucket"]["Ref"]]["Properties"]
+    assert bucket["VersioningConfiguration"]["Status"] == "Enabled"
+    assert bucket["NotificationConfiguration"]["EventBridgeConfiguration"]["EventBridgeEnabled"] is True
+    assert bucket["BucketEncryption"]["ServerSideEncryptionConfiguration"][0]["ServerSideEncryptionByDefault"]["SSEAlgorithm"] == "aws:kms"
+    assert all(bucket["PublicAccessBlockConfiguration"].values()) and "LoggingConfiguration" in bucket
+    rules = [r["Properties"] for _, r in resources(template, "AWS::Events::Rule") if r["Properties"]["EventPattern"].get("source") == ["aws.s3"]]
+    (rule,) = rules
+    assert rule["EventPattern"]["detail"]["object"]["key"] == ["source/cashtrace.zip"]
+    assert rule["Targets"][0]["Arn"]["Fn::Join"][1][-1] == {"Ref": next(iter(k for k, _ in resources(template, "AWS::CodePipeline::Pipeline")))}
+
+
+def test_synth_installs_from_lock_files_runs_tests_and_cdk_synth(template: dict[str, Any], stages: list[dict[str, Any]]) -> None:
+    project = _project(template, "Build", "Synth", stages)
+    spec = json.loads(project["Source"]["BuildSpec"])
+    assert spec["phases"]["install"]["commands"] == ["make deps"]
+    assert spec["phases"]["build"]["commands"] == ["make test", "make synth"]
+    assert spec["artifacts"]["base-directory"] == "cdk.out"
+    environment = project["Environment"]
+    assert environment["Image"] == "aws/codebuild/standard:7.0" and environment["PrivilegedMode"] is False
+    assert "EncryptionKey" in project
+
+
+def test_self_mutation_uses_the_cli_pinned_in_package_json(template: dict[str, Any], stages: list[dict[str, Any]]) -> None:
+    version = json.loads(Path("package.json").read_text())["devDependencies"]["aws-cdk"]
+    assert cdk_cli_version() == version
+    spec = _project(template, "UpdatePipeline", "SelfMutate", stages)["Source"]["BuildSpec"]
+    assert f"aws-cdk@{version}" in spec
+
+
+def test_security_gate_checks_the_release_image_at_the_configured_threshold(
+    template: dict[str, Any], stages: list[dict[str, Any]]
+) -> None:
+    project = _project(template, "Staging", "SecurityGate", stages)
+    (command,) = json.loads(project["Source"]["BuildSpec"])["phases"]["build"]["commands"]
+    assert command.startswith("python -m lambdas.image_scan_gate --repository cashtrace/api")
+    assert "--threshold HIGH" in command and "--release-manifest release.json" in command
+    statements = [
+        statement
+        for _, policy in resources(template, "AWS::IAM::Policy")
+        for statement in policy["Properties"]["PolicyDocument"]["Statement"]
+        if "ecr:DescribeImageScanFindings" in statement["Action"]
+    ]
+    (statement,) = statements
+    assert ":repository/cashtrace/api" in json.dumps(statement["Resource"])
+
+
+def test_integration_tests_call_the_staging_url_from_its_stack_output(
+    template: dict[str, Any], stages: list[dict[str, Any]], templates: dict[str, dict[str, Any]]
+) -> None:
+    project = _project(template, "Staging", "IntegrationTests", stages)
+    spec = json.loads(project["Source"]["BuildSpec"])
+    assert spec["phases"]["build"]["commands"] == [
+        "python -m pytest tests/integration --confcutdir=tests/integration -p no:cacheprovider -q"
+    ]
+    variables = json.loads(project["_action_configuration"]["EnvironmentVariables"])
+    (url,) = [v for v in variables if v["name"] == "CASHTRACE_BASE_URL"]
+    assert url["value"].endswith(".ServiceUrl}") or "ServiceUrl" in url["value"]
+    smoke = _project(template, "Prod", "SmokeTests", stages)
+    assert "tests/smoke" in json.loads(smoke["Source"]["BuildSpec"])["phases"]["build"]["commands"][0]
+    for name, url in (("CashTrace-Staging", "https://staging.cashtrace.ng"), ("CashTrace-Prod", "https://app.cashtrace.ng")):
+        assert templates[name]["Outputs"]["ServiceUrl"]["Value"] == url
+
+
+def test_failures_and_pending_approvals_notify_an_encrypted_topic(template: dict[str, Any]) -> None:
+    (rule,) = [r["Properties"] for _, r in resources(template, "AWS::CodeStarNotifications::NotificationRule")]
+    assert set(rule["EventTypeIds"]) == {
+        "codepipeline-pipeline-pipeline-execution-failed",
+        "codepipeline-pipeline-manual-approval-needed",
+    }
+    (topic_id, topic), = list(resources(template, "AWS::SNS::Topic"))
+    assert "KmsMasterKeyId" in topic["Properties"]
+    assert rule["Targets"] == [{"TargetAddress": {"Ref": topic_id}, "TargetType": "SNS"}]
+
+
+def test_deployment_record_table_is_encrypted_recoverable_and_protected(template: dict[str, Any]) -> None:
+    (table,) = [r["Properties"] for _, r in resources(template, "AWS::DynamoDB::GlobalTable")]
+    assert [r["Region"] for r in table["Replicas"]] == ["af-south-1"]
+    replica = table["Replicas"][0]
+    assert replica["PointInTimeRecoverySpecification"]["PointInTimeRecoveryEnabled"] is True
+    assert replica["DeletionProtectionEnabled"] is True
+    assert table["SSESpecification"]["SSEType"] == "KMS"
+
+
+def test_state_changes_of_pipeline_stages_approvals_and_codedeploy_reach_the_recorder(template: dict[str, Any]) -> None:
+    patterns = [r["Properties"]["EventPattern"] for _, r in resources(template, "AWS::Events::Rule")]
+    by_type = {p["detail-type"][0]: p for p in patterns}
+    assert by_type["CodePipeline Stage Execution State Change"]["detail"]["stage"] == ["Prod", "Staging"]
+    assert by_type["CodePipeline Action Execution State Change"]["detail"]["stage"] == ["Approval"]
+    codedeploy = by_type["CodeDeploy Deployment State-change Notification"]
+    assert codedeploy["account"] == ["222222222222", "333333333333"]
+    policies = [r["Properties"] for _, r in resources(template, "AWS::Events::EventBusPolicy")]
+    assert {p["Statement"]["Principal"]["AWS"] for p in policies} == {
+        "arn:aws:iam::222222222222:root", "arn:aws:iam::333333333333:root"
+    }  # fmt: skip
+    assert all(p["Statement"]["Condition"] == {"StringEquals": {"events:source": "aws.codedeploy"}} for p in policies)
+
+
+def test_pinned_requirements_come_from_pyproject() -> None:
+    assert pinned_requirement("pytest").startswith("pytest==")
+    with pytest.raises(DeploymentError) as error:
+        pinned_requirement("not-a-dependency")
+    assert error.value.code is ErrorCode.CONFIG_INVALID
+
+
+def test_prod_without_staging_is_refused_before_any_resource_exists() -> None:
+    app = make_app()
+    config = PipelineConfig(account="444444444444", region="af-south-1", promotion=("prod",))
+    with pytest.raises(DeploymentError) as error:
+        CashTracePipelineStack(app, "Pipeline", config=config, environments=environments.all_environments())
+    assert error.value.code is ErrorCode.APPROVAL_REQUIRED
+    assert "Property 4" in str(error.value) and error.value.field == "pipeline.promotion[0]"
+    assert not [c for c in app.node.find_all() if c.node.path.startswith("Pipeline/")]
+
+
+def test_prod_added_without_approval_is_refused() -> None:
+    app = make_app()
+    config = PipelineConfig(account="444444444444", region="af-south-1", promotion=("staging",))
+    stack = CashTracePipelineStack(app, "Pipeline", config=config, environments=environments.all_environments())
+    with pytest.raises(DeploymentError) as error:
+        stack.add_environment(environments.prod(), approval=False)
+    assert error.value.code is ErrorCode.APPROVAL_REQUIRED and "manual approval" in str(error.value)
+    assert stack.node.try_find_child("Prod") is None
