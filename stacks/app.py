@@ -42,7 +42,9 @@ def build_app(
     if environments is None:
         accounts = {f"account.{name}": app.node.try_get_context(f"account.{name}") for name in ENVIRONMENT_NAMES}
         environments = all_environments(accounts)
-    contexts = {f"account.{name}": app.node.try_get_context(f"account.{name}") for name in (*ENVIRONMENT_NAMES, "pipeline")}
+    contexts = {
+        f"account.{name}": app.node.try_get_context(f"account.{name}") for name in (*ENVIRONMENT_NAMES, "pipeline")
+    }
     stacks = {config.name: CashTraceEnvironmentStack(app, config.stack_name, config=config) for config in environments}
     # CD pipeline (issue 6)
     if with_pipeline:

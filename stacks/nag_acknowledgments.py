@@ -164,7 +164,10 @@ PIPELINE: list[NagAcknowledgment] = [
             "request metadata, not source or artifacts.",
             _PIPELINE_ONLY,
         )
-        for rule in ("NIST.800.53.R5::NIST.800.53.R5-S3DefaultEncryptionKMS", "PCI.DSS.321::PCI.DSS.321-S3DefaultEncryptionKMS")
+        for rule in (
+            "NIST.800.53.R5::NIST.800.53.R5-S3DefaultEncryptionKMS",
+            "PCI.DSS.321::PCI.DSS.321-S3DefaultEncryptionKMS",
+        )
     ),
     *(
         NagAcknowledgment(
@@ -186,9 +189,7 @@ PIPELINE: list[NagAcknowledgment] = [
         for rule in ("NIST.800.53.R5::NIST.800.53.R5-IAMNoInlinePolicy", "PCI.DSS.321::PCI.DSS.321-IAMNoInlinePolicy")
     ),
     *(
-        NagAcknowledgment(
-            entry.path, entry.rule, entry.reason, _PIPELINE_ONLY
-        )
+        NagAcknowledgment(entry.path, entry.rule, entry.reason, _PIPELINE_ONLY)
         for entry in function_baseline("DeploymentRecord/Recorder")
     ),
     *(

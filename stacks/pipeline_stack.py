@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from aws_cdk import CfnElement, Duration, Environment, RemovalPolicy, Stack
+from aws_cdk import CfnElement, Duration, Environment, RemovalPolicy, Stack, pipelines
 from aws_cdk import aws_codebuild as codebuild
 from aws_cdk import aws_codepipeline as codepipeline
 from aws_cdk import aws_codepipeline_actions as codepipeline_actions
@@ -25,7 +25,6 @@ from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_sns as sns
-from aws_cdk import pipelines
 from constructs import Construct
 
 from cashtrace_constructs.config import EnvironmentConfig, Ownership, PipelineConfig
@@ -137,7 +136,9 @@ class CashTracePipelineStack(Stack):
         # S3's native EventBridge switch: no notification custom resource (and its Lambda) needed.
         source_bucket = self.source_bucket.node.default_child
         assert isinstance(source_bucket, s3.CfnBucket)
-        source_bucket.add_property_override("NotificationConfiguration.EventBridgeConfiguration.EventBridgeEnabled", True)
+        source_bucket.add_property_override(
+            "NotificationConfiguration.EventBridgeConfiguration.EventBridgeEnabled", True
+        )
         self.artifact_bucket = self._bucket("Artifacts")
         self.release_repository = ecr.Repository.from_repository_name(
             self, "ReleaseRepository", config.release_repository
@@ -175,15 +176,34 @@ class CashTracePipelineStack(Stack):
         self.notifications = sns.Topic(
             self, "Notifications", display_name="CashTrace pipeline", master_key=self.key, enforce_ssl=True
         )
-        self.pipeline.pipeline.notify_on(
-            "FailuresAndApprovals",
-            self.notifications,
-            events=[
-                codepipeline.PipelineNotificationEvents.PIPELINE_EXECUTION_FAILED,
-                codepipeline.PipelineNotificationEvents.MANUAL_APPROVAL_NEEDED,
-            ],
+        # CodeStar notification rules do not exist in af-south-1, so the same two events go to the
+        # topic through EventBridge.
+        events.Rule(
+            self,
+            "PipelineFailed",
+            description="A CashTrace pipeline execution failed",
+            event_pattern=events.EventPattern(
+                source=["aws.codepipeline"],
+                detail_type=["CodePipeline Pipeline Execution State Change"],
+                resources=[self.pipeline.pipeline.pipeline_arn],
+                detail={"state": ["FAILED"]},
+            ),
+            targets=[targets.SnsTopic(self.notifications)],
         )
-        self.key.grant(iam.ServicePrincipal("codestar-notifications.amazonaws.com"), "kms:GenerateDataKey*", "kms:Decrypt")
+        events.Rule(
+            self,
+            "ApprovalNeeded",
+            description="A CashTrace release waits for its manual approval",
+            event_pattern=events.EventPattern(
+                source=["aws.codepipeline"],
+                detail_type=["CodePipeline Action Execution State Change"],
+                resources=[self.pipeline.pipeline.pipeline_arn],
+                detail={"state": ["STARTED"], "type": {"category": ["Approval"]}},
+            ),
+            targets=[targets.SnsTopic(self.notifications)],
+        )
+        # EventBridge publishes to the encrypted topic with this key.
+        self.key.grant(iam.ServicePrincipal("events.amazonaws.com"), "kms:GenerateDataKey*", "kms:Decrypt")
         events.Rule(
             self,
             "SourceUploaded",
@@ -239,6 +259,11 @@ class CashTracePipelineStack(Stack):
             relative = node.node.path.removeprefix(f"{self.node.path}/")
             projects[f"{relative}/Role/DefaultPolicy/Resource"] = self.get_logical_id(self._cfn(node))
         return projects
+
+    @property
+    def availability_zones(self) -> list[str]:
+        # Named AZs, like the environment stacks: synth needs no AZ lookup (and no credentials).
+        return [f"{self.region}a", f"{self.region}b"]
 
     def _bucket(self, construct_id: str) -> s3.Bucket:
         return s3.Bucket(

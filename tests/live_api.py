@@ -56,8 +56,8 @@ class ServiceClient:
         for attempt in range(self.attempts):
             started = time.monotonic()
             try:
-                request = urllib.request.Request(url, headers={"Accept": "application/json"})  # noqa: S310
-                with urllib.request.urlopen(request, timeout=self.timeout) as response:  # noqa: S310
+                request = urllib.request.Request(url, headers={"Accept": "application/json"})
+                with urllib.request.urlopen(request, timeout=self.timeout) as response:
                     return Reply(response.status, response.read(), (time.monotonic() - started) * 1000)
             except urllib.error.HTTPError as error:
                 reply = Reply(error.code, error.read(), (time.monotonic() - started) * 1000)

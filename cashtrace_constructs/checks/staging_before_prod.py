@@ -70,7 +70,9 @@ class StagingBeforeProd(StackRule):
     fix = "Build the pipeline with CashTracePipelineStack.add_environment in promotion order (staging, then prod)."
 
     def __init__(
-        self, production_stacks: Sequence[str] = ("CashTrace-Prod",), staging_stacks: Sequence[str] = ("CashTrace-Staging",)
+        self,
+        production_stacks: Sequence[str] = ("CashTrace-Prod",),
+        staging_stacks: Sequence[str] = ("CashTrace-Staging",),
     ) -> None:
         self.production_stacks = tuple(production_stacks)
         self.staging_stacks = tuple(staging_stacks)
@@ -101,8 +103,6 @@ class StagingBeforeProd(StackRule):
         staged = min(staging, key=lambda action: (action.stage_index, action.run_order))
         between = [action for action in actions if staged.precedes(action) and action.precedes(first_prod)]
         if not any(action.category in _TEST_CATEGORIES for action in between):
-            yield (
-                f"{first_prod.label} follows {staged.label} with no integration-test action between them"
-            )
+            yield (f"{first_prod.label} follows {staged.label} with no integration-test action between them")
         if not any((action.category, action.provider) == ("Approval", "Manual") for action in between):
             yield f"{first_prod.label} is not preceded by a manual approval after {staged.label}"

@@ -62,7 +62,9 @@ class DeploymentLog:
 
     # ---- writing ----
 
-    def record(self, deployment_id: str, *, status: str | None, created: Mapping[str, Any], updated: Mapping[str, Any]) -> None:
+    def record(
+        self, deployment_id: str, *, status: str | None, created: Mapping[str, Any], updated: Mapping[str, Any]
+    ) -> None:
         """Create-or-update one Deployment; a finished one is never reopened by a late event."""
         names: dict[str, str] = {}
         values: dict[str, Any] = {}
@@ -175,7 +177,7 @@ class DeploymentLog:
         status = CODEDEPLOY_STATUS.get(detail.get("state", ""))
         if environment is None or status is None:
             return None
-        deployment_id = detail["deploymentId"]
+        deployment_id = str(detail["deploymentId"])
         group = f"{detail.get('application')}/{detail.get('deploymentGroup')}"
         created = self._base(environment, event["time"]) | {
             "deploymentGroup": group,

@@ -170,7 +170,9 @@ def evaluate(
 
 def enforce(verdict: ScanVerdict) -> None:
     if not verdict.passed:
-        raise DeploymentError(ErrorCode.CI_FAILED, f"Property 3 (security scan): {verdict.summary()}", field="release.image")
+        raise DeploymentError(
+            ErrorCode.CI_FAILED, f"Property 3 (security scan): {verdict.summary()}", field="release.image"
+        )
 
 
 def load_manifest(path: Path) -> dict[str, Any]:

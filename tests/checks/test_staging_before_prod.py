@@ -70,7 +70,10 @@ def test_staging_tests_approval_prod_is_compliant() -> None:
 
 
 def test_approval_inside_the_prod_stage_before_its_deployment_is_compliant() -> None:
-    prod = ("Prod", [_action("Approve", "Approval", "Manual", 1), *(dict(a, RunOrder=a["RunOrder"] + 1) for a in PROD[1])])
+    prod = (
+        "Prod",
+        [_action("Approve", "Approval", "Manual", 1), *(dict(a, RunOrder=a["RunOrder"] + 1) for a in PROD[1])],
+    )
     assert _findings(_stages(SOURCE, STAGING, prod)) == []
 
 
@@ -100,12 +103,18 @@ def test_missing_integration_tests_is_a_property_4_finding() -> None:
 
 
 def test_staging_running_in_parallel_with_prod_does_not_count() -> None:
-    together = ("Both", [_deploy("CashTrace-Staging", "CHANGE_SET_EXECUTE", 1), _deploy("CashTrace-Prod", "CHANGE_SET_EXECUTE", 1)])
+    together = (
+        "Both",
+        [_deploy("CashTrace-Staging", "CHANGE_SET_EXECUTE", 1), _deploy("CashTrace-Prod", "CHANGE_SET_EXECUTE", 1)],
+    )
     assert any("without a staging deployment" in m for m in _findings(_stages(SOURCE, together)))
 
 
 def test_a_prepared_but_never_executed_staging_change_set_does_not_count() -> None:
-    staging = ("Staging", [_deploy("CashTrace-Staging", "CHANGE_SET_REPLACE", 1), _action("Tests", "Build", "CodeBuild", 2)])
+    staging = (
+        "Staging",
+        [_deploy("CashTrace-Staging", "CHANGE_SET_REPLACE", 1), _action("Tests", "Build", "CodeBuild", 2)],
+    )
     assert any("without a staging deployment" in m for m in _findings(_stages(SOURCE, staging, APPROVAL, PROD)))
 
 

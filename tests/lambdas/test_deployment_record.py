@@ -120,7 +120,10 @@ def _expect_execution(stub: Stubber) -> None:
                 "artifactRevisions": [
                     {"name": "Source", "revisionId": "3HL4kqtJlcpXroDTDmjVBH40Nrjfkd", "revisionSummary": f"main@{SHA}"}
                 ],
-                "trigger": {"triggerType": "CloudWatchEvent", "triggerDetail": "arn:aws:events:af-south-1:444444444444:rule/x"},
+                "trigger": {
+                    "triggerType": "CloudWatchEvent",
+                    "triggerDetail": "arn:aws:events:af-south-1:444444444444:rule/x",
+                },
             }
         },
         {"pipelineName": "CashTrace", "pipelineExecutionId": EXECUTION},
@@ -172,7 +175,11 @@ def test_prod_waits_pending_for_approval_and_records_the_approver(log: tuple[Dep
         {
             "actionExecutionDetails": [
                 {"stageName": "Staging", "actionName": "IntegrationTests", "updatedBy": "codebuild"},
-                {"stageName": "Approval", "actionName": "Approve", "updatedBy": "arn:aws:sts::444444444444:assumed-role/Release/ada"},
+                {
+                    "stageName": "Approval",
+                    "actionName": "Approve",
+                    "updatedBy": "arn:aws:sts::444444444444:assumed-role/Release/ada",
+                },
             ]
         },
         {"pipelineName": "CashTrace", "filter": {"pipelineExecutionId": EXECUTION}},
