@@ -181,3 +181,34 @@ class DeploymentRecord(Construct):
                     "Condition": {"StringEquals": {"events:source": "aws.codedeploy"}},
                 },
             )
+
+
+class DeploymentEventForwarder(Construct):
+    """In an environment account: sends its CodeDeploy state changes to the pipeline account's bus."""
+
+    def __init__(self, scope: Construct, construct_id: str, *, target_account: str) -> None:
+        super().__init__(scope, construct_id)
+        stack = Stack.of(self)
+        # Same region only: the deployment record, like all data, stays in af-south-1.
+        bus_arn = f"arn:{stack.partition}:events:{stack.region}:{target_account}:event-bus/default"
+        bus = events.EventBus.from_event_bus_arn(self, "PipelineBus", bus_arn)
+        self.role = iam.Role(
+            self,
+            "Role",
+            assumed_by=iam.ServicePrincipal("events.amazonaws.com"),
+            description="Forwards CodeDeploy state changes to the CashTrace pipeline account",
+        )
+        # A managed policy instead of the target's inline grant: one reviewable document.
+        iam.ManagedPolicy(
+            self,
+            "PutEvents",
+            roles=[self.role],
+            statements=[iam.PolicyStatement(actions=["events:PutEvents"], resources=[bus_arn])],
+        )
+        self.rule = events.Rule(
+            self,
+            "Rule",
+            description="CodeDeploy state changes for the CashTrace deployment record",
+            event_pattern=events.EventPattern(source=["aws.codedeploy"], detail_type=[CODEDEPLOY_STATE_CHANGE]),
+            targets=[targets.EventBus(bus, role=self.role.without_policy_updates())],
+        )

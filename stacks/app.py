@@ -45,10 +45,20 @@ def build_app(
     contexts = {
         f"account.{name}": app.node.try_get_context(f"account.{name}") for name in (*ENVIRONMENT_NAMES, "pipeline")
     }
-    stacks = {config.name: CashTraceEnvironmentStack(app, config.stack_name, config=config) for config in environments}
-    # CD pipeline (issue 6)
-    if with_pipeline:
-        pipeline_config = pipeline(contexts)
+    # CD pipeline (issue 6): the environments it deploys forward their CodeDeploy events to it, so
+    # `cdk deploy CashTrace-Staging` and the pipeline's Staging stage deploy the same stack.
+    pipeline_config = pipeline(contexts) if with_pipeline else None
+    promoted = pipeline_config.promotion if pipeline_config else ()
+    stacks = {
+        config.name: CashTraceEnvironmentStack(
+            app,
+            config.stack_name,
+            config=config,
+            deployment_events_account=pipeline_config.account if pipeline_config and config.name in promoted else None,
+        )
+        for config in environments
+    }
+    if pipeline_config:
         CashTracePipelineStack(app, pipeline_config.stack_name, config=pipeline_config, environments=environments)
 
     Aspects.of(app).add(RegionLock(allowed_regions))

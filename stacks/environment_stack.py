@@ -8,13 +8,22 @@ from aws_cdk import CfnOutput, Environment, Stack
 from constructs import Construct
 
 from cashtrace_constructs.config import EnvironmentConfig
+from cashtrace_constructs.deployment_record import DeploymentEventForwarder
 from cashtrace_constructs.encryption import EnvironmentKey
 from cashtrace_constructs.network import Network
 from stacks import nag_acknowledgments
 
 
 class CashTraceEnvironmentStack(Stack):
-    def __init__(self, scope: Construct, construct_id: str, *, config: EnvironmentConfig, **kwargs: Any) -> None:
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        config: EnvironmentConfig,
+        deployment_events_account: str | None = None,
+        **kwargs: Any,
+    ) -> None:
         infrastructure = config.infrastructure
         super().__init__(
             scope,
@@ -43,6 +52,9 @@ class CashTraceEnvironmentStack(Stack):
         self.service_url = CfnOutput(
             self, "ServiceUrl", value=config.environment.url, description="Base URL of the CashTrace API"
         )
+        # Environments the pipeline deploys report their CodeDeploy rollouts to its deployment record.
+        if deployment_events_account:
+            DeploymentEventForwarder(self, "DeploymentEvents", target_account=deployment_events_account)
 
         nag_acknowledgments.acknowledge(self, config.name)
 

@@ -323,7 +323,9 @@ class CashTracePipelineStack(Stack):
         check_promotion([*self._planned, planned])
         self._planned.append(planned)
 
-        stage = CashTraceStage(self, environment.name.capitalize(), config=environment)
+        stage = CashTraceStage(
+            self, environment.name.capitalize(), config=environment, deployment_events_account=self.config.account
+        )
         service_url = stage.environment_stack.service_url
         pre: list[pipelines.Step] = []
         post: list[pipelines.Step] = []

@@ -236,3 +236,47 @@ def test_prod_added_without_approval_is_refused() -> None:
         stack.add_environment(environments.prod(), approval=False)
     assert error.value.code is ErrorCode.APPROVAL_REQUIRED and "manual approval" in str(error.value)
     assert stack.node.try_find_child("Prod") is None
+
+
+def _without_names(template: dict[str, Any]) -> dict[str, Any]:
+    """The template minus construct-path-derived values (Name tags, metadata paths)."""
+    text = json.dumps(template)
+    text = text.replace("CashTrace-Pipeline/Staging/Environment/", "CashTrace-Staging/")
+    text = text.replace("CashTrace-Pipeline/Prod/Environment/", "CashTrace-Prod/")
+    return dict(json.loads(text))
+
+
+@pytest.mark.parametrize("environment", ["Staging", "Prod"])
+def test_the_pipeline_deploys_the_same_stack_as_cdk_deploy(
+    templates: dict[str, dict[str, Any]], environment: str
+) -> None:
+    staged = _without_names(templates[f"{PIPELINE}/{environment}/Environment"])
+    direct = _without_names(templates[f"CashTrace-{environment}"])
+    assert staged["Resources"].keys() == direct["Resources"].keys()
+    for logical_id, resource in direct["Resources"].items():
+        assert {k: v for k, v in staged["Resources"][logical_id].items() if k != "Metadata"} == {
+            k: v for k, v in resource.items() if k != "Metadata"
+        }, logical_id
+
+
+def test_promoted_environments_forward_codedeploy_events_to_the_pipeline_account(
+    templates: dict[str, dict[str, Any]],
+) -> None:
+    for name, forwards in (("CashTrace-Dev", False), ("CashTrace-Staging", True), ("CashTrace-Prod", True)):
+        rules = [
+            r["Properties"]
+            for _, r in resources(templates[name], "AWS::Events::Rule")
+            if r["Properties"]["EventPattern"].get("source") == ["aws.codedeploy"]
+        ]
+        assert bool(rules) is forwards, name
+        for rule in rules:
+            (target,) = rule["Targets"]
+            assert target["Arn"] == "arn:aws:events:af-south-1:444444444444:event-bus/default"
+            assert "RoleArn" in target
+            # The grant is one managed policy, scoped to the pipeline account's bus.
+            managed = [
+                p["Properties"]["PolicyDocument"]["Statement"]
+                for _, p in resources(templates[name], "AWS::IAM::ManagedPolicy")
+                if "events:PutEvents" in json.dumps(p)
+            ]
+            assert managed == [[{"Action": "events:PutEvents", "Effect": "Allow", "Resource": target["Arn"]}]]
