@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from aws_cdk import CfnElement, Duration, Environment, RemovalPolicy, Stack, pipelines
+from aws_cdk import CfnResource, Duration, Environment, RemovalPolicy, Stack, pipelines
 from aws_cdk import aws_codebuild as codebuild
 from aws_cdk import aws_codepipeline as codepipeline
 from aws_cdk import aws_codepipeline_actions as codepipeline_actions
@@ -134,9 +134,7 @@ class CashTracePipelineStack(Stack):
         )
         self.source_bucket = self._bucket("Source")
         # S3's native EventBridge switch: no notification custom resource (and its Lambda) needed.
-        source_bucket = self.source_bucket.node.default_child
-        assert isinstance(source_bucket, s3.CfnBucket)
-        source_bucket.add_property_override(
+        self._cfn(self.source_bucket).add_property_override(
             "NotificationConfiguration.EventBridgeConfiguration.EventBridgeEnabled", True
         )
         self.artifact_bucket = self._bucket("Artifacts")
@@ -242,9 +240,10 @@ class CashTracePipelineStack(Stack):
         )
 
     @staticmethod
-    def _cfn(construct: Construct) -> CfnElement:
+    def _cfn(construct: Construct) -> CfnResource:
         child = construct.node.default_child
-        assert isinstance(child, CfnElement)
+        if not isinstance(child, CfnResource):
+            raise TypeError(f"{construct.node.path} has no CloudFormation resource")
         return child
 
     def _projects_with_own_role(self) -> dict[str, str]:
