@@ -155,4 +155,5 @@ def test_a_pipeline_built_around_the_guard_fails_synthesis_naming_property_4() -
     Validations.of(app).add_plugins(CashTraceChecks([StagingBeforeProd()]))
     with pytest.raises(RuntimeError, match="ValidationFailed") as error:
         app.synth()
-    assert "Property 4" in str(error.value) or "CT-P4-StagingBeforeProd" in str(error.value)
+    assert "Property 4 (staging validation): DEPLOY_APPROVAL_REQUIRED" in str(error.value)
+    assert "without a staging deployment" in str(error.value)
