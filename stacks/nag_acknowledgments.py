@@ -169,14 +169,11 @@ PIPELINE: list[NagAcknowledgment] = [
             "PCI.DSS.321::PCI.DSS.321-S3DefaultEncryptionKMS",
         )
     ),
-    *(
-        NagAcknowledgment(
-            "AccessLogs/Resource",
-            "AwsSolutions::AwsSolutions-S1",
-            "This is the access-log bucket itself; logging it into itself would loop.",
-            _PIPELINE_ONLY,
-        )
-        for _ in (0,)
+    NagAcknowledgment(
+        "AccessLogs/Resource",
+        "AwsSolutions::AwsSolutions-S1",
+        "This is the access-log bucket itself; logging it into itself would loop.",
+        _PIPELINE_ONLY,
     ),
     *(
         NagAcknowledgment(
