@@ -798,6 +798,85 @@ class SecretsConfig:
 
 # ---- CD pipeline (issue 6) ----
 
+_REPOSITORY_RE = re.compile(r"^[a-z0-9]+(?:[._-][a-z0-9]+)*(?:/[a-z0-9]+(?:[._-][a-z0-9]+)*)*$")
+_SOURCE_KEY_RE = re.compile(r"^[A-Za-z0-9!_.*'()/-]+\.zip$")
+
+
+@dataclass(frozen=True)
+class PipelineConfig:
+    """The CD pipeline (CashTrace-Pipeline): where its source comes from and what it ships.
+
+    Lives in the tooling account; it deploys the environments named in `promotion` in order.
+    """
+
+    account: str
+    region: str
+    # ECR repository of the release image; the security gate reads its scan findings (Property 3).
+    release_repository: str = "cashtrace/api"
+    # The zip CI uploads after `main` goes green (issue 7); its object version is the release.
+    source_object_key: str = "source/cashtrace.zip"
+    # The file CI puts at the root of that zip naming the image tag/digest and commit.
+    release_manifest: str = "release.json"
+    # How long the gate waits for an image scan still in progress before failing.
+    scan_wait_seconds: int = 600
+    security: SecurityConfig = field(default_factory=SecurityConfig)
+    # Environments the pipeline deploys, in promotion order.
+    promotion: tuple[str, ...] = ("staging", "prod")
+
+    def __post_init__(self) -> None:
+        self.validate("pipeline")
+
+    def validate(self, path: str) -> None:
+        _require(
+            bool(_ACCOUNT_RE.match(self.account)),
+            ErrorCode.CONFIG_INVALID,
+            f"{path}.account",
+            f"must be a 12-digit AWS account id, got {self.account!r}",
+        )
+        self.security.validate(f"{path}.security")
+        _require(
+            self.region in self.security.allowed_regions,
+            ErrorCode.RESIDENCY_VIOLATION,
+            f"{path}.region",
+            f"{self.region!r} is outside the residency allow-list {list(self.security.allowed_regions)}",
+        )
+        _require(
+            bool(_REPOSITORY_RE.match(self.release_repository)),
+            ErrorCode.CONFIG_INVALID,
+            f"{path}.release_repository",
+            f"must be an ECR repository name, got {self.release_repository!r}",
+        )
+        _require(
+            bool(_SOURCE_KEY_RE.match(self.source_object_key)),
+            ErrorCode.CONFIG_INVALID,
+            f"{path}.source_object_key",
+            f"must be an S3 key ending in .zip, got {self.source_object_key!r}",
+        )
+        _require(
+            bool(self.release_manifest) and not self.release_manifest.startswith("/"),
+            ErrorCode.CONFIG_INVALID,
+            f"{path}.release_manifest",
+            f"must be a path relative to the source root, got {self.release_manifest!r}",
+        )
+        # CodeBuild's own ceiling is 8 hours; a scan that takes longer than an hour is stuck.
+        _require_range(self.scan_wait_seconds, 0, 3600, ErrorCode.CI_FAILED, f"{path}.scan_wait_seconds")
+        _require(
+            len(self.promotion) > 0 and all(name in ENVIRONMENT_NAMES for name in self.promotion),
+            ErrorCode.CONFIG_INVALID,
+            f"{path}.promotion",
+            f"must name environments among {', '.join(ENVIRONMENT_NAMES)}, got {list(self.promotion)}",
+        )
+        _require(
+            len(self.promotion) == len(set(self.promotion)),
+            ErrorCode.CONFIG_INVALID,
+            f"{path}.promotion",
+            "an environment appears twice in the promotion order",
+        )
+
+    @property
+    def stack_name(self) -> str:
+        return "CashTrace-Pipeline"
+
 
 # ---- Monitoring (issue 8) ----
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from aws_cdk import Duration, RemovalPolicy
+from aws_cdk import Duration, RemovalPolicy, Stack
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_logs as logs
@@ -14,6 +14,7 @@ from constructs import Construct
 
 from cashtrace_constructs.config import DataConfig
 from cashtrace_constructs.log_retention import retention
+from cashtrace_constructs.logical_ids import stable_logical_id
 
 ENGINE_VERSION = rds.PostgresEngineVersion.VER_18
 # Not 5432: scanners probe the default port first, and cdk-nag (RDS11) asks for another one.
@@ -142,6 +143,20 @@ class PostgresDatabase(Construct):
             raise RuntimeError("the database was created without a credentials secret")
         # Issue 5 (secrets) adds rotation and the cross-environment deny policy to this secret.
         self.secret: secretsmanager.ISecret = secret
+        self._pin_secret_logical_id(secret)
+
+    def _pin_secret_logical_id(self, secret: secretsmanager.ISecret) -> None:
+        # CDK names the generated secret after its absolute path (plus a hash of the password
+        # rules); pinned to the stack-relative name, a top-level and a pipeline-staged stack agree
+        # and neither deploy path replaces the credentials (cashtrace_constructs/logical_ids.py).
+        underlying = secret.node.scope if isinstance(secret, secretsmanager.SecretTargetAttachment) else secret
+        cfn_secret = underlying.node.default_child if underlying is not None else None
+        if isinstance(cfn_secret, secretsmanager.CfnSecret):
+            stack = Stack.of(self)
+            current = str(stack.resolve(cfn_secret.logical_id))
+            criteria_hash = current[-32:]
+            relative = stable_logical_id(stack.node.path, underlying.node.path)  # type: ignore[union-attr]
+            cfn_secret.override_logical_id(relative + criteria_hash)
 
     @property
     def endpoint(self) -> rds.Endpoint:

@@ -48,6 +48,7 @@ class PythonHandler(Construct):
         reserved_concurrency: int = 2,
         log_retention_days: int = 365,
         security_groups: list[ec2.ISecurityGroup] | None = None,
+        subnets: ec2.SubnetSelection | None = None,
     ) -> None:
         super().__init__(scope, construct_id)
         stack = Stack.of(self)
@@ -81,8 +82,9 @@ class PythonHandler(Construct):
             memory_size=memory_size,
             reserved_concurrent_executions=reserved_concurrency,
             vpc=vpc,
-            vpc_subnets=ec2.SubnetSelection(subnet_type=ec2.SubnetType.PRIVATE_WITH_EGRESS),
-            security_groups=security_groups,
+            # A VPC without NAT (the pipeline's) passes its isolated subnets reaching AWS through endpoints.
+            vpc_subnets=subnets or ec2.SubnetSelection(subnet_type=ec2.SubnetType.PRIVATE_WITH_EGRESS),
+            security_groups=security_groups or [self._security_group(vpc, source)],
             environment={"POWERTOOLS_SERVICE_NAME": source, **(environment or {})},
             environment_encryption=encryption_key,
             tracing=lambda_.Tracing.ACTIVE,
@@ -97,4 +99,11 @@ class PythonHandler(Construct):
                     ),
                 )
             ],
+        )
+
+    def _security_group(self, vpc: ec2.IVpc, source: str) -> ec2.SecurityGroup:
+        # CDK's automatic group would be described by the function's absolute path, which differs
+        # between a top-level and a pipeline-staged stack and forces a replacement (logical_ids.py).
+        return ec2.SecurityGroup(
+            self, "SecurityGroup", vpc=vpc, description=f"CashTrace {source} Lambda function (egress only)"
         )

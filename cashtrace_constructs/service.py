@@ -147,6 +147,9 @@ class BlueGreenService(Construct):
         self.task_definition = ecs.FargateTaskDefinition(
             self,
             "TaskDefinition",
+            # Named, not derived from the construct path: the family must not change between a
+            # top-level and a pipeline-staged deploy of the same environment (logical_ids.py).
+            family=f"cashtrace-{props.environment_name}-{config.name}",
             cpu=cpu,
             memory_limit_mib=memory,
             runtime_platform=ecs.RuntimePlatform(

@@ -121,6 +121,8 @@ class StaticAssetsCdn(Construct):
         self.response_headers_policy = cloudfront.ResponseHeadersPolicy(
             self,
             "SecurityHeaders",
+            # Account-unique and fixed (the generated name embeds the construct path: logical_ids.py).
+            response_headers_policy_name=f"cashtrace-{name}-static-security-headers",
             comment=f"CashTrace {name} static assets: security headers",
             security_headers_behavior=cloudfront.ResponseSecurityHeadersBehavior(
                 strict_transport_security=cloudfront.ResponseHeadersStrictTransportSecurity(
@@ -147,7 +149,16 @@ class StaticAssetsCdn(Construct):
             comment=f"CashTrace {name} static assets (no API, no user data)",
             default_behavior=cloudfront.BehaviorOptions(
                 origin=origins.S3BucketOrigin.with_origin_access_control(
-                    self.bucket, origin_access_levels=[cloudfront.AccessLevel.READ]
+                    self.bucket,
+                    origin_access_levels=[cloudfront.AccessLevel.READ],
+                    origin_access_control=cloudfront.S3OriginAccessControl(
+                        self,
+                        "OriginAccessControl",
+                        origin_access_control_name=f"cashtrace-{name}-static-assets",
+                        signing=cloudfront.Signing.SIGV4_ALWAYS,
+                    ),
+                    # A fixed id: CDK's generated one embeds the absolute construct path (logical_ids.py).
+                    origin_id="static-assets",
                 ),
                 viewer_protocol_policy=cloudfront.ViewerProtocolPolicy.REDIRECT_TO_HTTPS,
                 allowed_methods=cloudfront.AllowedMethods.ALLOW_GET_HEAD,

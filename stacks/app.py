@@ -14,7 +14,8 @@ from cashtrace_constructs.checks import CashTraceChecks, default_rules
 from cashtrace_constructs.config import DEFAULT_ALLOWED_REGIONS, ENVIRONMENT_NAMES, EnvironmentConfig
 from cashtrace_constructs.region_lock import RegionLock
 from stacks.environment_stack import CashTraceEnvironmentStack
-from stacks.environments import all_environments
+from stacks.environments import all_environments, pipeline
+from stacks.pipeline_stack import CashTracePipelineStack
 
 CDK_JSON = Path(__file__).resolve().parent.parent / "cdk.json"
 
@@ -35,13 +36,30 @@ def build_app(
     environments: Sequence[EnvironmentConfig] | None = None,
     *,
     allowed_regions: Sequence[str] = DEFAULT_ALLOWED_REGIONS,
+    with_pipeline: bool = True,
 ) -> dict[str, CashTraceEnvironmentStack]:
     """Add every environment stack to `app` and attach the region lock and the checks once."""
     if environments is None:
         keys = [f"account.{name}" for name in (*ENVIRONMENT_NAMES, "pipeline")] + ["image-tag"]
         environments = all_environments({key: app.node.try_get_context(key) for key in keys})
-    stacks = {config.name: CashTraceEnvironmentStack(app, config.stack_name, config=config) for config in environments}
-    # CD pipeline (issue 6)
+    contexts = {
+        f"account.{name}": app.node.try_get_context(f"account.{name}") for name in (*ENVIRONMENT_NAMES, "pipeline")
+    }
+    # CD pipeline: the environments it deploys forward their CodeDeploy events to it, so
+    # `cdk deploy CashTrace-Staging` and the pipeline's Staging stage deploy the same stack.
+    pipeline_config = pipeline(contexts) if with_pipeline else None
+    promoted = pipeline_config.promotion if pipeline_config else ()
+    stacks = {
+        config.name: CashTraceEnvironmentStack(
+            app,
+            config.stack_name,
+            config=config,
+            deployment_events_account=pipeline_config.account if pipeline_config and config.name in promoted else None,
+        )
+        for config in environments
+    }
+    if pipeline_config:
+        CashTracePipelineStack(app, pipeline_config.stack_name, config=pipeline_config, environments=environments)
 
     Aspects.of(app).add(RegionLock(allowed_regions))
     Validations.of(app).add_plugins(

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import urlparse
 
-from aws_cdk import Environment, Fn, Stack
+from aws_cdk import CfnElement, CfnOutput, Environment, Fn, Stack
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_ecs as ecs
 from aws_cdk import aws_iam as iam
@@ -15,8 +15,10 @@ from cashtrace_constructs.backup import DatabaseBackups, DatabaseBackupsProps
 from cashtrace_constructs.cache import RedisCache, RedisCacheProps
 from cashtrace_constructs.config import EnvironmentConfig, ResourceType
 from cashtrace_constructs.database import PostgresDatabase, PostgresDatabaseProps
+from cashtrace_constructs.deployment_record import DeploymentEventForwarder
 from cashtrace_constructs.encryption import EnvironmentKey
 from cashtrace_constructs.errors import DeploymentError, ErrorCode
+from cashtrace_constructs.logical_ids import stable_logical_id
 from cashtrace_constructs.network import Network
 from cashtrace_constructs.secrets import EnvironmentSecrets
 from cashtrace_constructs.service import BlueGreenService, BlueGreenServiceProps
@@ -30,7 +32,15 @@ from stacks import nag_acknowledgments
 
 
 class CashTraceEnvironmentStack(Stack):
-    def __init__(self, scope: Construct, construct_id: str, *, config: EnvironmentConfig, **kwargs: Any) -> None:
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        config: EnvironmentConfig,
+        deployment_events_account: str | None = None,
+        **kwargs: Any,
+    ) -> None:
         infrastructure = config.infrastructure
         super().__init__(
             scope,
@@ -116,6 +126,22 @@ class CashTraceEnvironmentStack(Stack):
         self.cache.allow_from(self.service.service, "Redis from the API tasks")
         self.service.task_definition.task_role.add_managed_policy(self._application_data_access())
 
+        # The base URL the pipeline's integration and smoke tests call: the public host once a
+        # certificate is configured, the load balancer's own name (plain HTTP) until then.
+        self.service_url = CfnOutput(
+            self,
+            "ServiceUrl",
+            value=(
+                config.environment.url
+                if config.service.certificate_arn
+                else f"http://{self.service.load_balancer.load_balancer_dns_name}"
+            ),
+            description="Base URL of the CashTrace API",
+        )
+        # Environments the pipeline deploys report their CodeDeploy rollouts to its deployment record.
+        if deployment_events_account:
+            DeploymentEventForwarder(self, "DeploymentEvents", target_account=deployment_events_account)
+
         nag_acknowledgments.acknowledge(self, config.name, strategy=config.deployment_strategy.type)
 
     def _application_data_access(self) -> iam.ManagedPolicy:
@@ -183,6 +209,10 @@ class CashTraceEnvironmentStack(Stack):
             load_balancer_subnets=self.network.public_subnets,
             test_client_cidrs=nat_addresses,
         )
+
+    def _allocate_logical_id(self, cfn_element: CfnElement) -> str:
+        # The same id whether this stack is top-level or inside a pipeline Stage (logical_ids.py).
+        return stable_logical_id(self.node.path, cfn_element.node.path)
 
     @property
     def availability_zones(self) -> list[str]:

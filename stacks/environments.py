@@ -23,6 +23,7 @@ from cashtrace_constructs.config import (
     EnvironmentVariable,
     InfrastructureConfig,
     NetworkConfig,
+    PipelineConfig,
     ResourceConfig,
     ResourceType,
     RollbackConfig,
@@ -38,7 +39,7 @@ PLACEHOLDER_ACCOUNTS: Mapping[str, str] = {
     "dev": "111111111111",
     "staging": "222222222222",
     "prod": "333333333333",
-    # The tooling account of the CD pipeline; it owns the image repositories.
+    # The tooling account of the CD pipeline: it owns the image repository and deploys into the three above.
     "pipeline": PLACEHOLDER_PIPELINE_ACCOUNT,
 }
 
@@ -198,3 +199,8 @@ def prod(context: Mapping[str, Any] | None = None) -> EnvironmentConfig:
 def all_environments(context: Mapping[str, Any] | None = None) -> tuple[EnvironmentConfig, ...]:
     """dev, staging, prod, in promotion order."""
     return (dev(context), staging(context), prod(context))
+
+
+def pipeline(context: Mapping[str, Any] | None = None) -> PipelineConfig:
+    """The CD pipeline in the tooling account; it promotes staging, then prod."""
+    return PipelineConfig(account=account_for("pipeline", context), region=REGION)

@@ -18,7 +18,15 @@ class CashTraceStage(Stage):
     Aspects do not cross Stage boundaries, so the stage carries its own RegionLock.
     """
 
-    def __init__(self, scope: Construct, construct_id: str, *, config: EnvironmentConfig, **kwargs: Any) -> None:
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        config: EnvironmentConfig,
+        deployment_events_account: str | None = None,
+        **kwargs: Any,
+    ) -> None:
         infrastructure = config.infrastructure
         super().__init__(
             scope,
@@ -26,5 +34,7 @@ class CashTraceStage(Stage):
             env=Environment(account=infrastructure.account, region=infrastructure.region),
             **kwargs,
         )
-        self.environment_stack = CashTraceEnvironmentStack(self, "Environment", config=config)
+        self.environment_stack = CashTraceEnvironmentStack(
+            self, "Environment", config=config, deployment_events_account=deployment_events_account
+        )
         Aspects.of(self).add(RegionLock(infrastructure.security.allowed_regions))

@@ -13,6 +13,7 @@ from cashtrace_constructs.checks.rollback_budget import RollbackBudget
 from cashtrace_constructs.checks.rule import Finding, Rule, StackRule, SynthesizedStack
 from cashtrace_constructs.checks.scale_out_budget import ScaleOutBudget
 from cashtrace_constructs.checks.secret_isolation import SecretIsolation
+from cashtrace_constructs.checks.staging_before_prod import StagingBeforeProd
 from cashtrace_constructs.checks.zero_downtime import ZeroDowntime
 from cashtrace_constructs.config import DEFAULT_ALLOWED_REGIONS
 
@@ -28,6 +29,7 @@ def default_rules(allowed_regions: Sequence[str] = DEFAULT_ALLOWED_REGIONS) -> l
         ScaleOutBudget(),
         ZeroDowntime(),
         SecretIsolation(),
+        StagingBeforeProd(),
     ]
 
 
@@ -43,6 +45,7 @@ __all__ = [
     "ScaleOutBudget",
     "SecretIsolation",
     "StackRule",
+    "StagingBeforeProd",
     "SynthesizedStack",
     "ZeroDowntime",
     "default_rules",

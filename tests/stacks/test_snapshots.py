@@ -39,6 +39,10 @@ def test_environment_stack_template(
     assert masked(templates[stack_name]) == snapshot_json
 
 
+def test_pipeline_stack_template(templates: dict[str, dict[str, Any]], snapshot_json: SnapshotAssertion) -> None:
+    assert masked(templates["CashTrace-Pipeline"]) == snapshot_json
+
+
 def test_masking_hides_only_hashes_and_accounts() -> None:
     template = {"A": "a" * 64, "B": "arn:aws:iam::123456789012:root", "C": "10.20.0.0/16"}
     assert masked(template) == {"A": "<asset-hash>", "B": "arn:aws:iam::<account>:root", "C": "10.20.0.0/16"}

@@ -1,0 +1,55 @@
+"""Logical ids that do not depend on where a stack sits in the app.
+
+CDK embeds the *absolute* unique id of a peer construct in some construct ids (security-group
+rules name their peer, Lambda permissions name their rule's target, a generated database secret
+names itself). The same environment stack then gets different logical ids as a top-level stack
+(`cdk deploy CashTrace-Prod`) and inside a pipeline Stage, and CloudFormation would replace those
+resources when the other path deploys. Normalizing the embedded ids to stack-relative form gives
+both paths one template.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Sequence
+
+_HIDDEN_ID = "Default"
+_HIDDEN_FROM_HUMAN_ID = "Resource"
+_MAX_HUMAN_LEN = 240
+_MAX_ID_LEN = 255
+
+
+def _alphanumeric(text: str) -> str:
+    return re.sub(r"[^A-Za-z0-9]", "", text)
+
+
+def make_unique_id(components: Sequence[str]) -> str:
+    """CDK's own algorithm (core/lib/private/uniqueid), so unaffected ids stay exactly as CDK makes them."""
+    parts = [c for c in components if c != _HIDDEN_ID]
+    if len(parts) == 1 and len(_alphanumeric(parts[0])) <= _MAX_ID_LEN:
+        return _alphanumeric(parts[0])
+    digest = hashlib.md5("/".join(parts).encode(), usedforsecurity=False).hexdigest()[:8].upper()
+    deduped: list[str] = []
+    for part in parts:
+        if not deduped or not deduped[-1].endswith(part):
+            deduped.append(part)
+    human = "".join(_alphanumeric(p) for p in deduped if p != _HIDDEN_FROM_HUMAN_ID)
+    return human[:_MAX_HUMAN_LEN] + digest
+
+
+def stack_prefix(stack_path: str) -> str:
+    """The human part that every absolute unique id of a construct in this stack starts with."""
+    return "".join(_alphanumeric(part) for part in stack_path.split("/"))
+
+
+def without_absolute_ids(component: str, prefix: str) -> str:
+    """Replace each embedded absolute unique id (`<prefix><human><HASH8>`) by its human, stack-relative part."""
+    pattern = re.escape(prefix) + r"([A-Za-z0-9]*?)[0-9A-F]{8}(?=[^A-Za-z0-9]|$)"
+    return re.sub(pattern, r"\1", component)
+
+
+def stable_logical_id(stack_path: str, element_path: str) -> str:
+    relative = element_path.split("/")[len(stack_path.split("/")) :]
+    prefix = stack_prefix(stack_path)
+    return make_unique_id([without_absolute_ids(component, prefix) for component in relative])

@@ -1,0 +1,48 @@
+"""`python -m lambdas.image_scan_gate`: the pipeline's security gate step (exit 1 blocks the release)."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from cashtrace_constructs.errors import DeploymentError
+from lambdas.image_scan_gate.gate import ReleaseImage, enforce, evaluate, load_manifest
+
+
+def main(argv: Sequence[str] | None = None, *, ecr: Any = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--repository", required=True)
+    parser.add_argument("--release-manifest", type=Path, help="release.json written by CI into the source zip")
+    parser.add_argument("--tag")
+    parser.add_argument("--digest")
+    parser.add_argument("--threshold", default="HIGH")
+    parser.add_argument("--wait-seconds", type=float, default=600)
+    parser.add_argument("--poll-seconds", type=float, default=15)
+    args = parser.parse_args(argv)
+    try:
+        if args.tag or args.digest:
+            image = ReleaseImage(repository=args.repository, tag=args.tag, digest=args.digest)
+        else:
+            if args.release_manifest is None:
+                parser.error("give --tag/--digest or --release-manifest")
+            image = ReleaseImage.from_manifest(args.repository, load_manifest(args.release_manifest))
+        if ecr is None:
+            import boto3
+
+            ecr = boto3.client("ecr")
+        verdict = evaluate(
+            ecr, image, threshold=args.threshold, wait_seconds=args.wait_seconds, poll_seconds=args.poll_seconds
+        )
+        print(verdict.summary())
+        enforce(verdict)
+    except DeploymentError as error:
+        print(error, file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,187 @@
+"""Property 3: block a release whose image has an ECR scan finding at or above the threshold.
+
+Runtime code (boto3 only, no CDK). The pipeline runs it before staging as
+`python -m lambdas.image_scan_gate`; a blocking finding exits non-zero with DEPLOY_CI_FAILED.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections import Counter
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from cashtrace_constructs.errors import DeploymentError, ErrorCode
+
+SEVERITY_ORDER: tuple[str, ...] = ("INFORMATIONAL", "LOW", "MEDIUM", "HIGH", "CRITICAL")
+# Basic scanning reports UNDEFINED and Inspector UNTRIAGED for CVEs not yet scored; they rank
+# below every threshold but are listed so an operator sees them.
+UNRANKED = frozenset({"UNDEFINED", "UNTRIAGED"})
+# Still scanning: wait (bounded) for the result.
+IN_PROGRESS = frozenset({"IN_PROGRESS", "PENDING"})
+# Results are in: COMPLETE for basic scanning, ACTIVE for enhanced (continuous) scanning.
+READY = frozenset({"COMPLETE", "ACTIVE"})
+
+
+@dataclass(frozen=True)
+class ReleaseImage:
+    repository: str
+    tag: str | None = None
+    digest: str | None = None
+
+    def __post_init__(self) -> None:
+        if not (self.tag or self.digest):
+            raise DeploymentError(
+                ErrorCode.CI_FAILED, "the release names neither an image tag nor a digest", field="release.image"
+            )
+
+    @property
+    def image_id(self) -> dict[str, str]:
+        # The digest is what ships; a tag could be moved after the scan.
+        return {"imageDigest": self.digest} if self.digest else {"imageTag": str(self.tag)}
+
+    @property
+    def label(self) -> str:
+        return f"{self.repository}@{self.digest}" if self.digest else f"{self.repository}:{self.tag}"
+
+    @classmethod
+    def from_manifest(cls, repository: str, manifest: Mapping[str, Any]) -> ReleaseImage:
+        """From the release manifest CI writes into the source zip (`release.json`)."""
+        image = manifest.get("image") or {}
+        return cls(repository=repository, tag=image.get("tag"), digest=image.get("digest"))
+
+
+@dataclass(frozen=True)
+class ScanVerdict:
+    image: ReleaseImage
+    threshold: str
+    counts: Mapping[str, int]
+    blocking: tuple[str, ...] = field(default_factory=tuple)
+
+    @property
+    def passed(self) -> bool:
+        return not self.blocking
+
+    def summary(self) -> str:
+        counts = ", ".join(f"{severity}={count}" for severity, count in sorted(self.counts.items())) or "none"
+        if self.passed:
+            return f"{self.image.label}: no finding at or above {self.threshold} (findings: {counts})"
+        return (
+            f"{self.image.label}: {len(self.blocking)} finding(s) at or above {self.threshold} block the release "
+            f"(findings: {counts}): {', '.join(self.blocking[:20])}"
+        )
+
+
+def rank(severity: str) -> int:
+    """Position in SEVERITY_ORDER; unranked severities sit below INFORMATIONAL."""
+    return SEVERITY_ORDER.index(severity) if severity in SEVERITY_ORDER else -1
+
+
+def _require_threshold(threshold: str) -> str:
+    if threshold not in SEVERITY_ORDER:
+        raise DeploymentError(
+            ErrorCode.CONFIG_INVALID,
+            f"must be one of {', '.join(SEVERITY_ORDER)}, got {threshold!r}",
+            field="security.vulnerability_severity_threshold",
+        )
+    return threshold
+
+
+def _findings(pages: Iterable[Mapping[str, Any]]) -> tuple[Counter[str], list[tuple[str, str]], Counter[str]]:
+    """Severity counts and names of every finding over all pages, plus the summary counts ECR reports."""
+    counts: Counter[str] = Counter()
+    reported: Counter[str] = Counter()
+    names: list[tuple[str, str]] = []
+    for page in pages:
+        findings = page.get("imageScanFindings") or {}
+        reported = Counter(findings.get("findingSeverityCounts") or {}) or reported
+        for finding in findings.get("findings") or []:
+            counts[finding.get("severity", "UNDEFINED")] += 1
+            names.append((finding.get("severity", "UNDEFINED"), finding.get("name", "?")))
+        for finding in findings.get("enhancedFindings") or []:
+            # Inspector keeps suppressed and closed findings; only active ones describe the image.
+            if finding.get("status", "ACTIVE") != "ACTIVE":
+                continue
+            vulnerability = (finding.get("packageVulnerabilityDetails") or {}).get("vulnerabilityId")
+            counts[finding.get("severity", "UNTRIAGED")] += 1
+            names.append((finding.get("severity", "UNTRIAGED"), vulnerability or finding.get("title", "?")))
+    return counts, names, reported
+
+
+def evaluate(
+    ecr: Any,
+    image: ReleaseImage,
+    *,
+    threshold: str = "HIGH",
+    wait_seconds: float = 600,
+    poll_seconds: float = 15,
+    sleep: Callable[[float], None] = time.sleep,
+    clock: Callable[[], float] = time.monotonic,
+) -> ScanVerdict:
+    """Read the image's scan findings (waiting up to `wait_seconds` for a running scan) and judge them.
+
+    Raises DeploymentError DEPLOY_CI_FAILED when the scan never completes or failed: an image
+    that was not scanned is not known to be safe.
+    """
+    threshold = _require_threshold(threshold)
+    deadline = clock() + wait_seconds
+    request = {"repositoryName": image.repository, "imageId": image.image_id}
+    while True:
+        try:
+            first = ecr.describe_image_scan_findings(**request)
+            status = (first.get("imageScanStatus") or {}).get("status", "")
+            description = (first.get("imageScanStatus") or {}).get("description", "")
+        except ecr.exceptions.ScanNotFoundException:
+            status, description = "NOT_STARTED", "no scan exists for this image yet"
+        if status in READY:
+            break
+        if status not in IN_PROGRESS and status != "NOT_STARTED":
+            raise DeploymentError(
+                ErrorCode.CI_FAILED,
+                f"{image.label}: the image scan ended {status} ({description}); an unscanned image cannot ship",
+                field="release.image",
+            )
+        if clock() + poll_seconds > deadline:
+            raise DeploymentError(
+                ErrorCode.CI_FAILED,
+                f"{image.label}: the image scan is still {status} after {wait_seconds:.0f} s",
+                field="release.image",
+            )
+        sleep(poll_seconds)
+
+    pages = [first]
+    token = first.get("nextToken")
+    while token:
+        page = ecr.describe_image_scan_findings(**request, nextToken=token)
+        pages.append(page)
+        token = page.get("nextToken")
+    counts, names, reported = _findings(pages)
+    # The summary counts cover findings the listing may omit; either source can block.
+    totals = Counter({severity: max(counts[severity], reported[severity]) for severity in {*counts, *reported}})
+    floor = rank(threshold)
+    blocking = tuple(f"{name} ({severity})" for severity, name in names if rank(severity) >= floor)
+    if not blocking and any(rank(severity) >= floor and count for severity, count in totals.items()):
+        blocking = tuple(f"{count} {severity}" for severity, count in totals.items() if rank(severity) >= floor)
+    return ScanVerdict(image=image, threshold=threshold, counts=dict(totals), blocking=blocking)
+
+
+def enforce(verdict: ScanVerdict) -> None:
+    if not verdict.passed:
+        raise DeploymentError(
+            ErrorCode.CI_FAILED, f"Property 3 (security scan): {verdict.summary()}", field="release.image"
+        )
+
+
+def load_manifest(path: Path) -> dict[str, Any]:
+    try:
+        manifest: dict[str, Any] = json.loads(path.read_text())
+    except FileNotFoundError:
+        raise DeploymentError(
+            ErrorCode.CI_FAILED, f"the release manifest {path} is missing from the source", field="release"
+        ) from None
+    except json.JSONDecodeError as error:
+        raise DeploymentError(ErrorCode.CI_FAILED, f"{path} is not JSON: {error}", field="release") from None
+    return manifest

@@ -1,0 +1,394 @@
+"""`CashTracePipelineStack`: the self-mutating CD pipeline that carries `main` to staging, then prod.
+
+Source -> Synth (tests + `cdk synth`) -> UpdatePipeline -> Assets -> Staging (security gate,
+deploy, integration tests) -> Approval -> Prod (deploy, smoke tests). Property 4 is refused at
+construction time here and checked again on the synthesized template by `staging-before-prod`.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import tomllib
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from aws_cdk import CfnResource, Duration, Environment, RemovalPolicy, Stack, pipelines
+from aws_cdk import aws_codebuild as codebuild
+from aws_cdk import aws_codepipeline as codepipeline
+from aws_cdk import aws_codepipeline_actions as codepipeline_actions
+from aws_cdk import aws_events as events
+from aws_cdk import aws_events_targets as targets
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_kms as kms
+from aws_cdk import aws_s3 as s3
+from aws_cdk import aws_sns as sns
+from constructs import Construct
+
+from cashtrace_constructs.config import EnvironmentConfig, Ownership, PipelineConfig
+from cashtrace_constructs.deployment_record import DeploymentRecord
+from cashtrace_constructs.errors import DeploymentError, ErrorCode
+from cashtrace_constructs.image_repository import ServiceImageRepository
+from cashtrace_constructs.promotion import PlannedStage, check_promotion
+from stacks import nag_acknowledgments
+from stacks.stage import CashTraceStage
+
+ROOT = Path(__file__).resolve().parent.parent
+PIPELINE_ENVIRONMENT = "pipeline"
+BUILD_IMAGE = codebuild.LinuxBuildImage.STANDARD_7_0
+# CodeBuild standard 7.0 runtimes; pyproject allows 3.11-3.12 and jsii needs the Node 22 that
+# `npm ci` installs from package-lock.json (node_modules/.bin/node).
+RUNTIME_VERSIONS = {"python": "3.11", "nodejs": "20"}
+
+
+def cdk_cli_version(package_json: Path = ROOT / "package.json") -> str:
+    """The aws-cdk CLI pinned in package.json, so self-mutation and asset steps use the same CLI."""
+    version = json.loads(package_json.read_text())["devDependencies"]["aws-cdk"]
+    if not re.fullmatch(r"\d+\.\d+\.\d+", version):
+        raise DeploymentError(
+            ErrorCode.CONFIG_INVALID,
+            f"package.json must pin aws-cdk to an exact version, got {version!r}",
+            field="package.json.devDependencies.aws-cdk",
+        )
+    return str(version)
+
+
+def pinned_requirement(package: str, pyproject: Path = ROOT / "pyproject.toml") -> str:
+    """`package==version` exactly as pinned in pyproject.toml's dependency groups."""
+    groups: dict[str, list[Any]] = tomllib.loads(pyproject.read_text())["dependency-groups"]
+    for requirement in (item for group in groups.values() for item in group if isinstance(item, str)):
+        if re.fullmatch(rf"{re.escape(package)}==[\w.]+", requirement, flags=re.IGNORECASE):
+            return requirement
+    raise DeploymentError(
+        ErrorCode.CONFIG_INVALID,
+        f"{package} is not pinned (==) in pyproject.toml",
+        field=f"pyproject.dependency-groups.{package}",
+    )
+
+
+class CashTracePipelineStack(Stack):
+    """The CD pipeline in the tooling account; `environments` are deployed in `config.promotion` order."""
+
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        config: PipelineConfig,
+        environments: Sequence[EnvironmentConfig],
+        ownership: Ownership | None = None,
+        **kwargs: Any,
+    ) -> None:
+        ownership = ownership or Ownership()
+        super().__init__(
+            scope,
+            construct_id,
+            env=Environment(account=config.account, region=config.region),
+            stack_name=config.stack_name,
+            description="CashTrace CD pipeline: staging, integration tests, approval, prod, smoke tests",
+            termination_protection=True,
+            tags={
+                "environment": PIPELINE_ENVIRONMENT,
+                "service": ownership.service,
+                "owner": ownership.owner,
+                "cost-center": ownership.cost_center,
+            },
+            **kwargs,
+        )
+        self.config = config
+        by_name = {environment.name: environment for environment in environments}
+        missing = [name for name in config.promotion if name not in by_name]
+        if missing:
+            raise DeploymentError(
+                ErrorCode.CONFIG_INVALID,
+                f"the promotion order names {missing}, which have no environment config",
+                field="pipeline.promotion",
+            )
+        self._planned: list[PlannedStage] = []
+        # Check the whole promotion order before any resource exists.
+        check_promotion(
+            [self._plan(by_name[name], approval=None, tested=True) for name in config.promotion],
+            path="pipeline.promotion",
+        )
+
+        self.key = kms.Key(
+            self,
+            "PipelineKey",
+            description="CashTrace pipeline: source, artifacts, notifications, deployment records",
+            enable_key_rotation=True,
+            multi_region=False,
+            removal_policy=RemovalPolicy.RETAIN,
+            pending_window=Duration.days(30),
+        )
+        self.access_logs = s3.Bucket(
+            self,
+            "AccessLogs",
+            # Server access logging delivers with SSE-S3 only; the logs hold request metadata, no code.
+            encryption=s3.BucketEncryption.S3_MANAGED,
+            enforce_ssl=True,
+            versioned=True,
+            block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
+            object_ownership=s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
+            removal_policy=RemovalPolicy.RETAIN,
+        )
+        self.source_bucket = self._bucket("Source")
+        # S3's native EventBridge switch: no notification custom resource (and its Lambda) needed.
+        self._cfn(self.source_bucket).add_property_override(
+            "NotificationConfiguration.EventBridgeConfiguration.EventBridgeEnabled", True
+        )
+        self.artifact_bucket = self._bucket("Artifacts")
+        # Build once, promote by digest: CI pushes each release here; every environment pulls it.
+        self.image_repository = ServiceImageRepository(
+            self,
+            "ReleaseRepository",
+            repository_name=config.release_repository,
+            puller_account_ids=sorted({env.infrastructure.account for env in environments}),
+        )
+        self.release_repository = self.image_repository.repository
+        self.source = pipelines.CodePipelineSource.s3(
+            self.source_bucket,
+            config.source_object_key,
+            action_name="Source",
+            # Started by the EventBridge rule below: S3 sends its own events, no CloudTrail trail needed.
+            trigger=codepipeline_actions.S3Trigger.NONE,
+        )
+        self.pipeline = pipelines.CodePipeline(
+            self,
+            "Pipeline",
+            pipeline_name="CashTrace",
+            pipeline_type=codepipeline.PipelineType.V2,
+            self_mutation=True,
+            artifact_bucket=self.artifact_bucket,
+            cli_version=cdk_cli_version(),
+            synth=self._synth_step(environments),
+            code_build_defaults=pipelines.CodeBuildOptions(
+                build_environment=codebuild.BuildEnvironment(
+                    build_image=BUILD_IMAGE, privileged=False, compute_type=codebuild.ComputeType.MEDIUM
+                ),
+                timeout=Duration.minutes(60),
+            ),
+        )
+        self.stages: dict[str, CashTraceStage] = {}
+        # Pipeline stage name -> environment, for the deployment record.
+        self.approval_stages: dict[str, str] = {}
+        for name in config.promotion:
+            self.add_environment(by_name[name])
+        self.pipeline.build_pipeline()
+
+        self.notifications = sns.Topic(
+            self, "Notifications", display_name="CashTrace pipeline", master_key=self.key, enforce_ssl=True
+        )
+        # CodeStar notification rules do not exist in af-south-1, so the same two events go to the
+        # topic through EventBridge.
+        events.Rule(
+            self,
+            "PipelineFailed",
+            description="A CashTrace pipeline execution failed",
+            event_pattern=events.EventPattern(
+                source=["aws.codepipeline"],
+                detail_type=["CodePipeline Pipeline Execution State Change"],
+                resources=[self.pipeline.pipeline.pipeline_arn],
+                detail={"state": ["FAILED"]},
+            ),
+            targets=[targets.SnsTopic(self.notifications)],
+        )
+        events.Rule(
+            self,
+            "ApprovalNeeded",
+            description="A CashTrace release waits for its manual approval",
+            event_pattern=events.EventPattern(
+                source=["aws.codepipeline"],
+                detail_type=["CodePipeline Action Execution State Change"],
+                resources=[self.pipeline.pipeline.pipeline_arn],
+                detail={"state": ["STARTED"], "type": {"category": ["Approval"]}},
+            ),
+            targets=[targets.SnsTopic(self.notifications)],
+        )
+        # EventBridge publishes to the encrypted topic with this key.
+        self.key.grant(iam.ServicePrincipal("events.amazonaws.com"), "kms:GenerateDataKey*", "kms:Decrypt")
+        events.Rule(
+            self,
+            "SourceUploaded",
+            description="Starts the pipeline when CI uploads a new release zip",
+            event_pattern=events.EventPattern(
+                source=["aws.s3"],
+                detail_type=["Object Created"],
+                detail={
+                    "bucket": {"name": [self.source_bucket.bucket_name]},
+                    "object": {"key": [config.source_object_key]},
+                },
+            ),
+            targets=[targets.CodePipeline(self.pipeline.pipeline)],
+        )
+        self.deployment_record = DeploymentRecord(
+            self,
+            "DeploymentRecord",
+            encryption_key=self.key,
+            pipeline=self.pipeline.pipeline,
+            stage_environments={stage.stage_name: name for name, stage in self.stages.items()},
+            approval_environments=self.approval_stages,
+            environments=[by_name[name] for name in config.promotion],
+        )
+        nag_acknowledgments.acknowledge(
+            self,
+            PIPELINE_ENVIRONMENT,
+            [
+                *nag_acknowledgments.PIPELINE,
+                *nag_acknowledgments.pipeline_role_wildcards(
+                    account=config.account,
+                    region=config.region,
+                    artifact_bucket=self.get_logical_id(self._cfn(self.artifact_bucket)),
+                    projects=self._projects_with_own_role(),
+                ),
+            ],
+        )
+
+    @staticmethod
+    def _cfn(construct: Construct) -> CfnResource:
+        child = construct.node.default_child
+        if not isinstance(child, CfnResource):
+            raise TypeError(f"{construct.node.path} has no CloudFormation resource")
+        return child
+
+    def _projects_with_own_role(self) -> dict[str, str]:
+        """Role-policy path (relative to this stack) -> logical id, for each pipeline CodeBuild project."""
+        projects: dict[str, str] = {}
+        for node in self.pipeline.node.find_all():
+            if not isinstance(node, codebuild.Project):
+                continue
+            role = node.node.try_find_child("Role")
+            if role is None:
+                continue
+            relative = node.node.path.removeprefix(f"{self.node.path}/")
+            projects[f"{relative}/Role/DefaultPolicy/Resource"] = self.get_logical_id(self._cfn(node))
+        return projects
+
+    @property
+    def availability_zones(self) -> list[str]:
+        # Named AZs, like the environment stacks: synth needs no AZ lookup (and no credentials).
+        return [f"{self.region}a", f"{self.region}b"]
+
+    def _bucket(self, construct_id: str) -> s3.Bucket:
+        return s3.Bucket(
+            self,
+            construct_id,
+            encryption=s3.BucketEncryption.KMS,
+            encryption_key=self.key,
+            bucket_key_enabled=True,
+            enforce_ssl=True,
+            versioned=True,
+            block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
+            object_ownership=s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
+            server_access_logs_bucket=self.access_logs,
+            server_access_logs_prefix=f"{construct_id.lower()}/",
+            removal_policy=RemovalPolicy.RETAIN,
+        )
+
+    def _synth_step(self, environments: Sequence[EnvironmentConfig]) -> pipelines.CodeBuildStep:
+        # The accounts the pipeline was deployed with, so its own synth renders the same stacks.
+        accounts = {
+            f"CASHTRACE_{environment.name.upper()}_ACCOUNT": environment.infrastructure.account
+            for environment in environments
+        }
+        return pipelines.CodeBuildStep(
+            "Synth",
+            input=self.source,
+            env={**accounts, "CASHTRACE_PIPELINE_ACCOUNT": self.config.account, "CI": "true"},
+            partial_build_spec=codebuild.BuildSpec.from_object(
+                {"phases": {"install": {"runtime-versions": RUNTIME_VERSIONS}}}
+            ),
+            # `make deps` installs from the lock files: `npm ci` (CLI and Node 22) and the pinned venv.
+            install_commands=["make deps"],
+            # The whole suite (with the coverage gate), then the CLI synth that cdk-nag, the region
+            # lock and our rules gate.
+            commands=["make test", "make synth"],
+            primary_output_directory="cdk.out",
+        )
+
+    def _plan(self, environment: EnvironmentConfig, *, approval: bool | None, tested: bool) -> PlannedStage:
+        return PlannedStage(
+            environment=environment.name,
+            requires_approval=environment.environment.requires_approval,
+            approved_before=environment.environment.requires_approval if approval is None else approval,
+            tested_after=tested,
+        )
+
+    def add_environment(
+        self, environment: EnvironmentConfig, *, approval: bool | None = None, tests: bool = True
+    ) -> CashTraceStage:
+        """Deploy `environment` as the pipeline's next stage.
+
+        `approval` defaults to the environment's `requires_approval`; asking for less raises
+        DEPLOY_APPROVAL_REQUIRED (Property 4), as does reaching an approval-gated environment
+        before a tested pre-production stage.
+        """
+        planned = self._plan(environment, approval=approval, tested=tests)
+        check_promotion([*self._planned, planned])
+        self._planned.append(planned)
+
+        stage = CashTraceStage(
+            self, environment.name.capitalize(), config=environment, deployment_events_account=self.config.account
+        )
+        service_url = stage.environment_stack.service_url
+        pre: list[pipelines.Step] = []
+        post: list[pipelines.Step] = []
+        if planned.approved_before:
+            # A stage of its own, so the pipeline reads Staging -> Approval -> Prod.
+            self.approval_stages["Approval"] = environment.name
+            self.pipeline.add_wave(
+                "Approval",
+                pre=[
+                    pipelines.ManualApprovalStep(
+                        "Approve",
+                        comment=f"Promote the release that passed the earlier stages to {environment.name}",
+                        review_url=environment.environment.url,
+                    )
+                ],
+            )
+        if not self._planned[:-1]:
+            # The first stage ships the image first: check it against its scan findings (Property 3).
+            pre.append(self._security_gate())
+        if tests:
+            suite = "integration" if not environment.environment.requires_approval else "smoke"
+            post.append(
+                pipelines.CodeBuildStep(
+                    f"{suite.capitalize()}Tests",
+                    input=self.source,
+                    env_from_cfn_outputs={"CASHTRACE_BASE_URL": service_url},
+                    partial_build_spec=codebuild.BuildSpec.from_object(
+                        {"phases": {"install": {"runtime-versions": RUNTIME_VERSIONS}}}
+                    ),
+                    # The live tests use the standard library's HTTP client: pytest is all they need.
+                    install_commands=[f"python -m pip install --quiet {pinned_requirement('pytest')}"],
+                    # --confcutdir: the repo's top conftest synthesizes the CDK app; these tests need none of it.
+                    commands=[f"python -m pytest tests/{suite} --confcutdir=tests/{suite} -p no:cacheprovider -q"],
+                )
+            )
+        self.pipeline.add_stage(stage, pre=pre, post=post)
+        self.stages[environment.name] = stage
+        return stage
+
+    def _security_gate(self) -> pipelines.CodeBuildStep:
+        config = self.config
+        return pipelines.CodeBuildStep(
+            "SecurityGate",
+            input=self.source,
+            partial_build_spec=codebuild.BuildSpec.from_object(
+                {"phases": {"install": {"runtime-versions": RUNTIME_VERSIONS}}}
+            ),
+            install_commands=[f"python -m pip install --quiet {pinned_requirement('boto3')}"],
+            commands=[
+                "python -m lambdas.image_scan_gate"
+                f" --repository {config.release_repository}"
+                f" --release-manifest {config.release_manifest}"
+                f" --threshold {config.security.vulnerability_severity_threshold}"
+                f" --wait-seconds {config.scan_wait_seconds}"
+            ],
+            role_policy_statements=[
+                iam.PolicyStatement(
+                    actions=["ecr:DescribeImageScanFindings", "ecr:DescribeImages"],
+                    resources=[self.release_repository.repository_arn],
+                )
+            ],
+        )

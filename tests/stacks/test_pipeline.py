@@ -1,0 +1,306 @@
+"""CashTrace-Pipeline as synthesized in the session app: order, source, gate, tests, record, refusals."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+from aws_cdk.cx_api import CloudAssembly
+
+from cashtrace_constructs.config import PipelineConfig
+from cashtrace_constructs.errors import DeploymentError, ErrorCode
+from cashtrace_constructs.logical_ids import stack_prefix, without_absolute_ids
+from stacks import environments
+from stacks.pipeline_stack import CashTracePipelineStack, cdk_cli_version, pinned_requirement
+from tests.synth import make_app, resources
+
+PIPELINE = "CashTrace-Pipeline"
+
+
+@pytest.fixture(scope="module")
+def template(templates: dict[str, dict[str, Any]]) -> dict[str, Any]:
+    return templates[PIPELINE]
+
+
+@pytest.fixture(scope="module")
+def stages(template: dict[str, Any]) -> list[dict[str, Any]]:
+    (pipeline,) = [r["Properties"] for _, r in resources(template, "AWS::CodePipeline::Pipeline")]
+    assert pipeline["PipelineType"] == "V2"
+    return list(pipeline["Stages"])
+
+
+def _actions(stages: list[dict[str, Any]], name: str) -> list[tuple[str, str, int]]:
+    (stage,) = [s for s in stages if s["Name"] == name]
+    return [(a["Name"], a["ActionTypeId"]["Provider"], a["RunOrder"]) for a in stage["Actions"]]
+
+
+def _project(
+    template: dict[str, Any], pipeline_stage: str, action: str, stages: list[dict[str, Any]]
+) -> dict[str, Any]:
+    (stage,) = [s for s in stages if s["Name"] == pipeline_stage]
+    (config,) = [a["Configuration"] for a in stage["Actions"] if a["Name"] == action]
+    # A copy: the templates are shared by the whole session (snapshots included).
+    properties: dict[str, Any] = dict(template["Resources"][config["ProjectName"]["Ref"]]["Properties"])
+    properties["_action_configuration"] = config
+    return properties
+
+
+def test_stages_run_synth_update_assets_staging_approval_prod(stages: list[dict[str, Any]]) -> None:
+    assert [s["Name"] for s in stages] == [
+        "Source", "Build", "UpdatePipeline", "Assets", "Staging", "Approval", "Prod"
+    ]  # fmt: skip
+    assert _actions(stages, "Staging") == [
+        ("SecurityGate", "CodeBuild", 1),
+        ("CashTrace-Staging.Prepare", "CloudFormation", 2),
+        ("CashTrace-Staging.Deploy", "CloudFormation", 3),
+        ("IntegrationTests", "CodeBuild", 4),
+    ]
+    assert _actions(stages, "Approval") == [("Approve", "Manual", 1)]
+    assert _actions(stages, "Prod") == [
+        ("CashTrace-Prod.Prepare", "CloudFormation", 1),
+        ("CashTrace-Prod.Deploy", "CloudFormation", 2),
+        ("SmokeTests", "CodeBuild", 3),
+    ]
+
+
+def test_stage_stacks_are_the_environment_stacks_in_their_own_accounts(
+    cloud_assembly: CloudAssembly, stages: list[dict[str, Any]]
+) -> None:
+    top = {stack.stack_name: stack for stack in cloud_assembly.stacks}
+    nested = {
+        s.stack_name: s for s in cloud_assembly.stacks_recursively if s.hierarchical_id.startswith(PIPELINE + "/")
+    }
+    assert set(nested) == {"CashTrace-Staging", "CashTrace-Prod"}
+    for name, stack in nested.items():
+        assert stack.environment.account == top[name].environment.account
+        assert stack.environment.region == "af-south-1"
+    assert top[PIPELINE].environment.account not in {s.environment.account for s in nested.values()}
+
+
+def test_source_is_an_event_triggered_versioned_encrypted_s3_object(
+    template: dict[str, Any], stages: list[dict[str, Any]]
+) -> None:
+    (source,) = stages[0]["Actions"]
+    config = source["Configuration"]
+    assert source["ActionTypeId"]["Provider"] == "S3" and config["S3ObjectKey"] == "source/cashtrace.zip"
+    assert config["PollForSourceChanges"] is False
+    bucket = template["Resources"][config["S3Bucket"]["Ref"]]["Properties"]
+    assert bucket["VersioningConfiguration"]["Status"] == "Enabled"
+    assert bucket["NotificationConfiguration"]["EventBridgeConfiguration"]["EventBridgeEnabled"] is True
+    assert (
+        bucket["BucketEncryption"]["ServerSideEncryptionConfiguration"][0]["ServerSideEncryptionByDefault"][
+            "SSEAlgorithm"
+        ]
+        == "aws:kms"
+    )
+    assert all(bucket["PublicAccessBlockConfiguration"].values()) and "LoggingConfiguration" in bucket
+    rules = [
+        r["Properties"]
+        for _, r in resources(template, "AWS::Events::Rule")
+        if r["Properties"]["EventPattern"].get("source") == ["aws.s3"]
+    ]
+    (rule,) = rules
+    assert rule["EventPattern"]["detail"]["object"]["key"] == ["source/cashtrace.zip"]
+    assert rule["Targets"][0]["Arn"]["Fn::Join"][1][-1] == {
+        "Ref": next(iter(k for k, _ in resources(template, "AWS::CodePipeline::Pipeline")))
+    }
+
+
+def test_synth_installs_from_lock_files_runs_tests_and_cdk_synth(
+    template: dict[str, Any], stages: list[dict[str, Any]]
+) -> None:
+    project = _project(template, "Build", "Synth", stages)
+    spec = json.loads(project["Source"]["BuildSpec"])
+    assert spec["phases"]["install"]["commands"] == ["make deps"]
+    assert spec["phases"]["build"]["commands"] == ["make test", "make synth"]
+    assert spec["artifacts"]["base-directory"] == "cdk.out"
+    environment = project["Environment"]
+    assert environment["Image"] == "aws/codebuild/standard:7.0" and environment["PrivilegedMode"] is False
+    assert "EncryptionKey" in project
+
+
+def test_self_mutation_uses_the_cli_pinned_in_package_json(
+    template: dict[str, Any], stages: list[dict[str, Any]]
+) -> None:
+    version = json.loads(Path("package.json").read_text())["devDependencies"]["aws-cdk"]
+    assert cdk_cli_version() == version
+    spec = _project(template, "UpdatePipeline", "SelfMutate", stages)["Source"]["BuildSpec"]
+    assert f"aws-cdk@{version}" in spec
+
+
+def test_security_gate_checks_the_release_image_at_the_configured_threshold(
+    template: dict[str, Any], stages: list[dict[str, Any]]
+) -> None:
+    project = _project(template, "Staging", "SecurityGate", stages)
+    (command,) = json.loads(project["Source"]["BuildSpec"])["phases"]["build"]["commands"]
+    assert command.startswith("python -m lambdas.image_scan_gate --repository cashtrace/api")
+    assert "--threshold HIGH" in command and "--release-manifest release.json" in command
+    statements = [
+        statement
+        for _, policy in resources(template, "AWS::IAM::Policy")
+        for statement in policy["Properties"]["PolicyDocument"]["Statement"]
+        if "ecr:DescribeImageScanFindings" in statement["Action"]
+    ]
+    (statement,) = statements
+    (repository_id,) = [
+        logical_id
+        for logical_id, repository in resources(template, "AWS::ECR::Repository")
+        if repository["Properties"]["RepositoryName"] == "cashtrace/api"
+    ]
+    assert statement["Resource"] == {"Fn::GetAtt": [repository_id, "Arn"]}
+
+
+def test_integration_tests_call_the_staging_url_from_its_stack_output(
+    template: dict[str, Any], stages: list[dict[str, Any]], templates: dict[str, dict[str, Any]]
+) -> None:
+    project = _project(template, "Staging", "IntegrationTests", stages)
+    spec = json.loads(project["Source"]["BuildSpec"])
+    assert spec["phases"]["build"]["commands"] == [
+        "python -m pytest tests/integration --confcutdir=tests/integration -p no:cacheprovider -q"
+    ]
+    variables = json.loads(project["_action_configuration"]["EnvironmentVariables"])
+    (url,) = [v for v in variables if v["name"] == "CASHTRACE_BASE_URL"]
+    assert url["value"].endswith(".ServiceUrl}") or "ServiceUrl" in url["value"]
+    smoke = _project(template, "Prod", "SmokeTests", stages)
+    assert "tests/smoke" in json.loads(smoke["Source"]["BuildSpec"])["phases"]["build"]["commands"][0]
+    # No certificate is configured yet, so the tests call the API load balancer itself over HTTP.
+    for name in ("CashTrace-Staging", "CashTrace-Prod"):
+        value = templates[name]["Outputs"]["ServiceUrl"]["Value"]
+        (load_balancer,) = [
+            i
+            for i, _ in resources(templates[name], "AWS::ElasticLoadBalancingV2::LoadBalancer")
+            if _["Properties"].get("Scheme") == "internet-facing"
+        ]
+        assert value == {"Fn::Join": ["", ["http://", {"Fn::GetAtt": [load_balancer, "DNSName"]}]]}
+
+
+def test_failures_and_pending_approvals_notify_an_encrypted_topic(template: dict[str, Any]) -> None:
+    ((topic_id, topic),) = list(resources(template, "AWS::SNS::Topic"))
+    assert "KmsMasterKeyId" in topic["Properties"]
+    to_topic = [
+        r["Properties"]["EventPattern"]
+        for _, r in resources(template, "AWS::Events::Rule")
+        if {"Ref": topic_id} in [target["Arn"] for target in r["Properties"]["Targets"]]
+    ]
+    assert sorted((p["detail-type"][0], json.dumps(p["detail"], sort_keys=True)) for p in to_topic) == [
+        ("CodePipeline Action Execution State Change", '{"state": ["STARTED"], "type": {"category": ["Approval"]}}'),
+        ("CodePipeline Pipeline Execution State Change", '{"state": ["FAILED"]}'),
+    ]
+    # Not available in af-south-1: CloudFormation would reject the stack.
+    assert not list(resources(template, "AWS::CodeStarNotifications::NotificationRule"))
+
+
+def test_deployment_record_table_is_encrypted_recoverable_and_protected(template: dict[str, Any]) -> None:
+    (table,) = [r["Properties"] for _, r in resources(template, "AWS::DynamoDB::GlobalTable")]
+    assert [r["Region"] for r in table["Replicas"]] == ["af-south-1"]
+    replica = table["Replicas"][0]
+    assert replica["PointInTimeRecoverySpecification"]["PointInTimeRecoveryEnabled"] is True
+    assert replica["DeletionProtectionEnabled"] is True
+    assert table["SSESpecification"]["SSEType"] == "KMS"
+
+
+def test_state_changes_of_pipeline_stages_approvals_and_codedeploy_reach_the_recorder(template: dict[str, Any]) -> None:
+    functions = {logical_id for logical_id, _ in resources(template, "AWS::Lambda::Function")}
+    patterns = [
+        r["Properties"]["EventPattern"]
+        for _, r in resources(template, "AWS::Events::Rule")
+        if any(t["Arn"].get("Fn::GetAtt", [""])[0] in functions for t in r["Properties"]["Targets"])
+    ]
+    by_type = {p["detail-type"][0]: p for p in patterns}
+    assert len(by_type) == len(patterns) == 3
+    assert by_type["CodePipeline Stage Execution State Change"]["detail"]["stage"] == ["Prod", "Staging"]
+    assert by_type["CodePipeline Action Execution State Change"]["detail"]["stage"] == ["Approval"]
+    codedeploy = by_type["CodeDeploy Deployment State-change Notification"]
+    assert codedeploy["account"] == ["222222222222", "333333333333"]
+    policies = [r["Properties"] for _, r in resources(template, "AWS::Events::EventBusPolicy")]
+    assert {p["Statement"]["Principal"]["AWS"] for p in policies} == {
+        "arn:aws:iam::222222222222:root", "arn:aws:iam::333333333333:root"
+    }  # fmt: skip
+    assert all(p["Statement"]["Condition"] == {"StringEquals": {"events:source": "aws.codedeploy"}} for p in policies)
+
+
+def test_pinned_requirements_come_from_pyproject() -> None:
+    assert pinned_requirement("pytest").startswith("pytest==")
+    with pytest.raises(DeploymentError) as error:
+        pinned_requirement("not-a-dependency")
+    assert error.value.code is ErrorCode.CONFIG_INVALID
+
+
+def test_prod_without_staging_is_refused_before_any_resource_exists() -> None:
+    app = make_app()
+    config = PipelineConfig(account="444444444444", region="af-south-1", promotion=("prod",))
+    with pytest.raises(DeploymentError) as error:
+        CashTracePipelineStack(app, "Pipeline", config=config, environments=environments.all_environments())
+    assert error.value.code is ErrorCode.APPROVAL_REQUIRED
+    assert "Property 4" in str(error.value) and error.value.field == "pipeline.promotion[0]"
+    assert not [c for c in app.node.find_all() if c.node.path.startswith("Pipeline/")]
+
+
+def test_prod_added_without_approval_is_refused() -> None:
+    app = make_app()
+    config = PipelineConfig(account="444444444444", region="af-south-1", promotion=("staging",))
+    stack = CashTracePipelineStack(app, "Pipeline", config=config, environments=environments.all_environments())
+    with pytest.raises(DeploymentError) as error:
+        stack.add_environment(environments.prod(), approval=False)
+    assert error.value.code is ErrorCode.APPROVAL_REQUIRED and "manual approval" in str(error.value)
+    assert stack.node.try_find_child("Prod") is None
+
+
+def _without_names(template: dict[str, Any], stack_path: str) -> dict[str, Any]:
+    """The template with this stack's own path written stack-relative.
+
+    What remains path-derived after that is cosmetic and updated in place (Name tags, Lambda
+    descriptions, scaling-policy names, the hosted rotation's security-group description).
+    Logical ids, which decide replacement, must already be equal (logical_ids.py).
+    """
+    text = json.dumps(template).replace(f"{stack_path}/", "<stack>/").replace(f"({stack_path})", "(<stack>)")
+    return _normalize_ids(json.loads(text), stack_prefix(stack_path))
+
+
+def _normalize_ids(value: Any, prefix: str) -> Any:
+    if isinstance(value, str):
+        return without_absolute_ids(value, prefix)
+    if isinstance(value, dict):
+        return {key: _normalize_ids(item, prefix) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_normalize_ids(item, prefix) for item in value]
+    return value
+
+
+@pytest.mark.parametrize("environment", ["Staging", "Prod"])
+def test_the_pipeline_deploys_the_same_stack_as_cdk_deploy(
+    templates: dict[str, dict[str, Any]], environment: str
+) -> None:
+    staged_path = f"{PIPELINE}/{environment}/Environment"
+    assert templates[staged_path]["Resources"].keys() == templates[f"CashTrace-{environment}"]["Resources"].keys()
+    staged = _without_names(templates[staged_path], staged_path)
+    direct = _without_names(templates[f"CashTrace-{environment}"], f"CashTrace-{environment}")
+    for logical_id, resource in direct["Resources"].items():
+        assert {k: v for k, v in staged["Resources"][logical_id].items() if k != "Metadata"} == {
+            k: v for k, v in resource.items() if k != "Metadata"
+        }, logical_id
+
+
+def test_promoted_environments_forward_codedeploy_events_to_the_pipeline_account(
+    templates: dict[str, dict[str, Any]],
+) -> None:
+    for name, forwards in (("CashTrace-Dev", False), ("CashTrace-Staging", True), ("CashTrace-Prod", True)):
+        rules = [
+            r["Properties"]
+            for _, r in resources(templates[name], "AWS::Events::Rule")
+            if r["Properties"]["EventPattern"].get("source") == ["aws.codedeploy"]
+        ]
+        assert bool(rules) is forwards, name
+        for rule in rules:
+            (target,) = rule["Targets"]
+            assert target["Arn"] == "arn:aws:events:af-south-1:444444444444:event-bus/default"
+            assert "RoleArn" in target
+            # The grant is one managed policy, scoped to the pipeline account's bus.
+            managed = [
+                p["Properties"]["PolicyDocument"]["Statement"]
+                for _, p in resources(templates[name], "AWS::IAM::ManagedPolicy")
+                if "events:PutEvents" in json.dumps(p)
+            ]
+            assert managed == [[{"Action": "events:PutEvents", "Effect": "Allow", "Resource": target["Arn"]}]]
