@@ -18,6 +18,7 @@ from cashtrace_constructs.config import (
     Environment,
     EnvironmentConfig,
     EnvironmentVariable,
+    GitHubOidcConfig,
     InfrastructureConfig,
     NetworkConfig,
     ResourceConfig,
@@ -140,3 +141,8 @@ def prod(context: Mapping[str, Any] | None = None) -> EnvironmentConfig:
 def all_environments(context: Mapping[str, Any] | None = None) -> tuple[EnvironmentConfig, ...]:
     """dev, staging, prod, in promotion order."""
     return (dev(context), staging(context), prod(context))
+
+
+def github_oidc() -> GitHubOidcConfig:
+    """The repository whose `main` may push release images and hand the source to the CD pipeline (issue 7)."""
+    return GitHubOidcConfig(owner="cashtrace", repository="cashtrace-infrastructure", branch="main")
