@@ -175,12 +175,16 @@ def parse_detect_secrets(report: dict[str, Any]) -> list[Finding]:
 # ---- runners ----
 
 
+def _executable(name: str) -> str:
+    """On PATH, else beside this interpreter (a venv's python run without activating the venv)."""
+    return shutil.which(name) or shutil.which(name, path=str(Path(sys.executable).parent)) or name
+
+
 def _run(argv: Sequence[str]) -> str:
-    executable = shutil.which(argv[0]) or argv[0]
+    executable = _executable(argv[0])
     result = subprocess.run([executable, *argv[1:]], capture_output=True, text=True, cwd=ROOT, check=False)  # noqa: S603  # nosec B603
+    # 1 means "findings" for these tools; the verdict comes from the findings, not the exit code.
     if result.returncode not in (0, 1) or not result.stdout.strip():
-        if argv[0] == "cfn-lint" and result.stdout.strip():
-            return result.stdout  # cfn-lint exits 2/4/6/... as a bit mask of levels found
         raise RuntimeError(f"{argv[0]} failed ({result.returncode}): {result.stderr.strip()[-2000:]}")
     return result.stdout
 
@@ -192,8 +196,9 @@ def run_bandit(paths: Sequence[str]) -> list[Finding]:
 def run_cfn_lint(templates: Sequence[Path]) -> list[Finding]:
     if not templates:
         raise RuntimeError("no templates to lint: run `make synth` first")
+    # cfn-lint's exit code is a bit mask of the levels it found (2, 4, 6, ...), so read the report.
     result = subprocess.run(  # noqa: S603  # nosec B603
-        [shutil.which("cfn-lint") or "cfn-lint", "--format", "json", *map(str, templates)],
+        [_executable("cfn-lint"), "--format", "json", *map(str, templates)],
         capture_output=True,
         text=True,
         cwd=ROOT,
