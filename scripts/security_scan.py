@@ -14,6 +14,7 @@ import os
 import shutil
 import subprocess  # nosec B404 - fixed argv of our own tools, no shell
 import sys
+import tempfile
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -252,6 +253,32 @@ def run_detect_secrets() -> list[Finding]:
     return parse_detect_secrets(json.loads(output))
 
 
+# Known-bad inputs: a scanner that lets them through is broken or configured too laxly.
+CANARY_PYTHON = "import subprocess\n\n\ndef run(command):\n    return subprocess.call(command, shell=True)\n"
+CANARY_TEMPLATE = {
+    "Resources": {
+        "Bucket": {"Type": "AWS::S3::Bucket", "Properties": {"AccessControl": "PublicReadWrite", "BucketNam": "x"}}
+    }
+}
+CANARY_TOOLS = ("bandit", "cfn-lint", "checkov")
+
+
+def canary(policy: Policy, tools: Sequence[str], checkov: str) -> list[str]:
+    """The tools among `tools` that do NOT fail a known-bad input at `policy.fail_at` (empty: all good)."""
+    strict = Policy(policy.fail_at, (), ())
+    with tempfile.TemporaryDirectory() as directory:
+        root = Path(directory)
+        (root / "insecure.py").write_text(CANARY_PYTHON)
+        (root / "cdk.out").mkdir()
+        (root / "cdk.out" / "Canary.template.json").write_text(json.dumps(CANARY_TEMPLATE))
+        runners: dict[str, Callable[[], list[Finding]]] = {
+            "bandit": lambda: run_bandit([str(root / "insecure.py")]),
+            "cfn-lint": lambda: run_cfn_lint(templates_in(root / "cdk.out")),
+            "checkov": lambda: run_checkov(root / "cdk.out", checkov),
+        }
+        return [tool for tool in tools if tool in runners and judge(runners[tool](), strict, [tool]).passed]
+
+
 def templates_in(outdir: Path) -> list[Path]:
     return sorted(outdir.rglob("*.template.json"))
 
@@ -279,12 +306,19 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--tools", default=",".join(TOOLS), help=f"comma-separated subset of {','.join(TOOLS)}")
     parser.add_argument("--bandit-path", action="append", help="override the policy's bandit_paths")
     parser.add_argument("--checkov", default=os.environ.get("CHECKOV", "checkov"))
+    parser.add_argument("--canary", action="store_true", help="only prove the scanners fail known-bad input")
     args = parser.parse_args(argv)
     policy = Policy.load(args.policy)
     tools = [t for t in args.tools.split(",") if t]
     unknown = set(tools) - set(TOOLS)
     if unknown:
         parser.error(f"unknown tools {sorted(unknown)}")
+    if args.canary:
+        lax = canary(policy, tools, args.checkov)
+        for tool in lax:
+            print(f"canary: {tool} let a known-bad input through at fail_at={policy.fail_at}")
+        print("canary PASSED: every scanner fails known-bad input" if not lax else "canary FAILED")
+        return 1 if lax else 0
     templates = templates_in(args.cdk_out)
     runners: dict[str, Callable[[], list[Finding]]] = {
         "bandit": lambda: run_bandit(args.bandit_path or policy.bandit_paths),

@@ -128,3 +128,14 @@ def test_cfn_lint_errors_in_a_template_fail_the_scan(tmp_path: Path, capsys: pyt
     policy = _policy(tmp_path, "fail_at: HIGH\n")
     assert main(["--policy", str(policy), "--tools", "cfn-lint", "--cdk-out", str(outdir)]) == 1
     assert "E3002" in capsys.readouterr().out
+
+
+def test_canary_proves_the_scanner_fails_known_bad_input(capsys: pytest.CaptureFixture[str]) -> None:
+    # bandit only: cfn-lint is proven by the template test above, checkov by `make security`.
+    assert main(["--canary", "--tools", "bandit"]) == 0
+    assert "canary PASSED" in capsys.readouterr().out
+
+
+def test_canary_fails_when_the_threshold_is_too_lax_to_catch_anything(tmp_path: Path) -> None:
+    # Bandit reports nothing above HIGH, so a CRITICAL threshold would let everything through.
+    assert main(["--canary", "--tools", "bandit", "--policy", str(_policy(tmp_path, "fail_at: CRITICAL\n"))]) == 1
