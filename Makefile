@@ -55,7 +55,7 @@ lint: deps
 workflow-lint: deps
 	$(PYTHON) -m pip install --quiet --group workflow-lint
 	actionlint
-	zizmor --offline .github/workflows
+	zizmor --offline --persona pedantic .github/workflows
 
 typecheck: deps
 	mypy cashtrace_constructs stacks lambdas app.py

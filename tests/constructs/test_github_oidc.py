@@ -11,6 +11,8 @@ from aws_cdk import aws_ecr as ecr
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_s3 as s3
 from cdk_nag import AwsSolutionsChecks, NIST80053R5Checks, PCIDSS321Checks
+from hypothesis import given
+from hypothesis import strategies as st
 
 from cashtrace_constructs.config import GitHubOidcConfig
 from cashtrace_constructs.errors import DeploymentError, ErrorCode
@@ -114,16 +116,28 @@ def test_three_nag_packs_find_nothing_unacknowledged(synthesized: tuple[dict[str
     assert "AwsSolutions-IAM5[Resource::*]" in str(suppressed), report
 
 
-def test_imported_provider_is_referenced_not_created() -> None:
+def test_imported_provider_and_a_bucket_with_its_own_key() -> None:
     app = make_app()
     stack = stack_in_region(app, "Imported")
-    access = _release_access(stack, GitHubOidcConfig(create_provider=False, branch="release"))
+    # A bucket of the same app (the pipeline's source bucket) brings its key along.
+    bucket = s3.Bucket(stack, "Source", encryption=s3.BucketEncryption.KMS)
+    access = GitHubOidcAccess(
+        stack,
+        "Release",
+        props=GitHubOidcAccessProps(
+            config=GitHubOidcConfig(create_provider=False, branch="release"), source_bucket=bucket
+        ),
+    )
     template = templates_of(app.synth())["Imported"]
     assert list(resources(template, "AWS::IAM::OIDCProvider")) == []
     assert "oidc-provider/token.actions.githubusercontent.com" in str(stack.resolve(access.provider_arn))
     [(_, role)] = list(resources(template, "AWS::IAM::Role"))
     condition = role["Properties"]["AssumeRolePolicyDocument"]["Statement"][0]["Condition"]["StringEquals"]
     assert condition["token.actions.githubusercontent.com:sub"].endswith(":ref:refs/heads/release")
+    [(key_id, _)] = list(resources(template, "AWS::KMS::Key"))
+    kms_statements = [s for s in _statements(template) if str(s["Action"]).startswith("['kms:")]
+    assert [s["Resource"] for s in kms_statements] == [{"Fn::GetAtt": [key_id, "Arn"]}]
+    assert not any(str(a).startswith("ecr:") for s in _statements(template) for a in _as_list(s["Action"]))
 
 
 @pytest.mark.parametrize(
@@ -164,3 +178,19 @@ def test_the_project_trusts_its_own_repository_main_only() -> None:
     from stacks.environments import github_oidc
 
     assert github_oidc().subject == "repo:cashtrace/cashtrace-infrastructure:ref:refs/heads/main"
+
+
+_NAME = st.from_regex(r"[A-Za-z0-9][A-Za-z0-9._-]{0,20}", fullmatch=True)
+
+
+@given(owner=_NAME, repository=_NAME, branch=_NAME.filter(lambda b: ".." not in b))
+def test_any_valid_repository_is_trusted_for_exactly_one_branch_ref(owner: str, repository: str, branch: str) -> None:
+    config = GitHubOidcConfig(owner=owner, repository=repository, branch=branch)
+    assert config.subject == f"repo:{owner}/{repository}:ref:refs/heads/{branch}"
+
+
+@given(prefix=_NAME, suffix=st.text(alphabet="abc/-", max_size=5))
+def test_a_branch_pattern_is_never_accepted(prefix: str, suffix: str) -> None:
+    with pytest.raises(DeploymentError) as raised:
+        GitHubOidcConfig(branch=f"{prefix}*{suffix}")
+    assert raised.value.field == "github.branch"
