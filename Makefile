@@ -6,7 +6,7 @@ export PATH := $(CURDIR)/node_modules/.bin:$(CURDIR)/$(VENV)/bin:$(PATH)
 PYTHON := $(VENV)/bin/python
 PYTEST_ARGS ?=
 
-.PHONY: synth test lint typecheck security bench snapshot-update budgets clean
+.PHONY: synth test property-test snapshot-check lint workflow-lint typecheck security bench snapshot-update budgets clean
 
 $(VENV)/.installed: pyproject.toml
 	python3 -m venv $(VENV)
@@ -20,6 +20,14 @@ node_modules/.installed: package.json package-lock.json
 
 deps: $(VENV)/.installed node_modules/.installed
 
+# checkov pins its own boto3 and cannot share the app's venv; it gets one of its own.
+CHECKOV_VENV := .venv-checkov
+$(CHECKOV_VENV)/.installed: pyproject.toml
+	python3 -m venv $(CHECKOV_VENV)
+	$(CHECKOV_VENV)/bin/python -m pip install --quiet --upgrade "pip==26.3"
+	$(CHECKOV_VENV)/bin/python -m pip install --quiet --group checkov
+	touch $@
+
 ## Synthesize every stack into cdk.out (cdk-nag, the region lock and our rules gate it).
 synth: deps
 	cdk synth --quiet
@@ -28,6 +36,14 @@ synth: deps
 test: deps
 	$(PYTHON) -m pytest --cov --cov-report=term $(PYTEST_ARGS)
 
+## Hypothesis tests only (the "ci" profile when CI is set, see tests/conftest.py).
+property-test: deps
+	$(PYTHON) -m pytest -m hypothesis --hypothesis-show-statistics -q $(PYTEST_ARGS)
+
+## Templates against the committed snapshots, never updating them (CI's check).
+snapshot-check: deps
+	$(PYTHON) -m pytest tests/stacks/test_snapshots.py -q
+
 snapshot-update: deps
 	$(PYTHON) -m pytest tests/stacks/test_snapshots.py --snapshot-update
 
@@ -35,11 +51,20 @@ lint: deps
 	ruff check .
 	ruff format --check .
 
+## actionlint and zizmor on .github/workflows (actionlint: `pip install --group workflow-lint`).
+workflow-lint: deps
+	$(PYTHON) -m pip install --quiet --group workflow-lint
+	actionlint
+	zizmor --offline --persona pedantic .github/workflows
+
 typecheck: deps
 	mypy cashtrace_constructs stacks lambdas app.py
 
-security: deps
-	bandit -q -r cashtrace_constructs stacks lambdas app.py
+## Property 3: bandit, pip-audit, detect-secrets, cfn-lint and checkov over cdk.out, judged by
+## security/policy.yaml (failing severity and every justified exception). cdk-nag runs in synth.
+security: deps $(CHECKOV_VENV)/.installed synth
+	$(PYTHON) scripts/security_scan.py --canary --checkov $(CHECKOV_VENV)/bin/checkov
+	$(PYTHON) scripts/security_scan.py --checkov $(CHECKOV_VENV)/bin/checkov
 
 ## Times full synth against a one-bucket app with the same toolchain, and the test suite.
 bench: deps

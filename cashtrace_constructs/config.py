@@ -878,6 +878,52 @@ class PipelineConfig:
         return "CashTrace-Pipeline"
 
 
+# ---- CI (issue 7: GitHub Actions OIDC access) ----
+
+_GITHUB_NAME_RE = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9._-]{0,99})$")
+_BRANCH_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._/-]{0,254}$")
+GITHUB_OIDC_ISSUER = "token.actions.githubusercontent.com"
+
+
+@dataclass(frozen=True)
+class GitHubOidcConfig:
+    """Which GitHub repository and branch may assume the release role (no long-lived AWS keys)."""
+
+    owner: str = "cashtrace"
+    repository: str = "cashtrace-infrastructure"
+    branch: str = "main"
+    # IAM allows one provider per issuer URL and account: import it when another stack owns it.
+    create_provider: bool = True
+    max_session_minutes: int = 60
+
+    def __post_init__(self) -> None:
+        self.validate("github")
+
+    def validate(self, path: str) -> None:
+        for name in ("owner", "repository"):
+            value = getattr(self, name)
+            _require(
+                bool(_GITHUB_NAME_RE.match(value)),
+                ErrorCode.CONFIG_INVALID,
+                f"{path}.{name}",
+                f"must be a GitHub {name} name (letters, digits, '.', '_', '-'), got {value!r}",
+            )
+        # A wildcard here would let any branch (or any pull request) release to production.
+        _require(
+            bool(_BRANCH_RE.match(self.branch)) and "*" not in self.branch and ".." not in self.branch,
+            ErrorCode.CONFIG_INVALID,
+            f"{path}.branch",
+            f"must be one exact branch name, got {self.branch!r}",
+        )
+        # STS accepts 1..12 hours; a release job finishes well inside one.
+        _require_range(self.max_session_minutes, 15, 720, ErrorCode.CONFIG_INVALID, f"{path}.max_session_minutes")
+
+    @property
+    def subject(self) -> str:
+        """The `sub` claim GitHub puts in tokens of a push-triggered job on the branch."""
+        return f"repo:{self.owner}/{self.repository}:ref:refs/heads/{self.branch}"
+
+
 # ---- Monitoring (issue 8) ----
 
 

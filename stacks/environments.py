@@ -21,6 +21,7 @@ from cashtrace_constructs.config import (
     Environment,
     EnvironmentConfig,
     EnvironmentVariable,
+    GitHubOidcConfig,
     InfrastructureConfig,
     NetworkConfig,
     PipelineConfig,
@@ -204,3 +205,8 @@ def all_environments(context: Mapping[str, Any] | None = None) -> tuple[Environm
 def pipeline(context: Mapping[str, Any] | None = None) -> PipelineConfig:
     """The CD pipeline in the tooling account; it promotes staging, then prod."""
     return PipelineConfig(account=account_for("pipeline", context), region=REGION)
+
+
+def github_oidc() -> GitHubOidcConfig:
+    """The repository whose `main` may push release images and hand the source to the CD pipeline (issue 7)."""
+    return GitHubOidcConfig(owner="cashtrace", repository="cashtrace-infrastructure", branch="main")

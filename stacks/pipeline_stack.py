@@ -11,6 +11,7 @@ import json
 import re
 import tomllib
 from collections.abc import Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -29,9 +30,12 @@ from constructs import Construct
 from cashtrace_constructs.config import EnvironmentConfig, Ownership, PipelineConfig
 from cashtrace_constructs.deployment_record import DeploymentRecord
 from cashtrace_constructs.errors import DeploymentError, ErrorCode
+from cashtrace_constructs.github_oidc import GitHubOidcAccess, GitHubOidcAccessProps
 from cashtrace_constructs.image_repository import ServiceImageRepository
 from cashtrace_constructs.promotion import PlannedStage, check_promotion
 from stacks import nag_acknowledgments
+from stacks.environments import github_oidc
+from stacks.nag_acknowledgments import github_oidc_access
 from stacks.stage import CashTraceStage
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -230,10 +234,26 @@ class CashTracePipelineStack(Stack):
             approval_environments=self.approval_stages,
             environments=[by_name[name] for name in config.promotion],
         )
+        # GitHub's main branch pushes release images here and hands the source to the pipeline (CI).
+        self.github_access = GitHubOidcAccess(
+            self,
+            "GitHubRelease",
+            props=GitHubOidcAccessProps(
+                config=github_oidc(),
+                ecr_repositories=[self.release_repository],
+                source_bucket=self.source_bucket,
+                source_object_key=config.source_object_key,
+                encryption_keys=[self.image_repository.encryption_key],
+            ),
+        )
         nag_acknowledgments.acknowledge(
             self,
             PIPELINE_ENVIRONMENT,
             [
+                *(
+                    replace(entry, environments=(PIPELINE_ENVIRONMENT,))
+                    for entry in github_oidc_access("GitHubRelease")
+                ),
                 *nag_acknowledgments.PIPELINE,
                 *nag_acknowledgments.pipeline_role_wildcards(
                     account=config.account,
