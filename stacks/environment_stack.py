@@ -9,7 +9,10 @@ from constructs import Construct
 
 from cashtrace_constructs.config import EnvironmentConfig
 from cashtrace_constructs.encryption import EnvironmentKey
+from cashtrace_constructs.grafana import GrafanaService
+from cashtrace_constructs.monitoring import Monitoring
 from cashtrace_constructs.network import Network
+from cashtrace_constructs.prometheus import PrometheusWorkspace
 from stacks import nag_acknowledgments
 
 
@@ -37,6 +40,35 @@ class CashTraceEnvironmentStack(Stack):
 
         self.encryption = EnvironmentKey(self, "EnvironmentKey", environment_name=config.name)
         self.network = Network(self, "Network", config=infrastructure.networking, encryption_key=self.encryption.key)
+
+        # Monitoring (issue 8). The service, data, secrets and pipeline join it through
+        # monitor_service / monitor_database / monitor_cache / page_on / warn_on (docs/monitoring.md).
+        self.monitoring = Monitoring(
+            self,
+            "Monitoring",
+            environment_name=config.name,
+            config=config.monitoring,
+            encryption_key=self.encryption.key,
+        )
+        self.prometheus = PrometheusWorkspace(
+            self,
+            "Prometheus",
+            environment_name=config.name,
+            encryption_key=self.encryption.key,
+            log_retention_days=config.monitoring.log_retention_days,
+        )
+        self.grafana = GrafanaService(
+            self,
+            "Grafana",
+            environment_name=config.name,
+            config=config.monitoring,
+            vpc=self.network.vpc,
+            vpc_cidr=infrastructure.networking.cidr,
+            subnets=self.network.application_subnets,
+            encryption_key=self.encryption.key,
+            prometheus=self.prometheus,
+        )
+        self.monitoring.monitor_internal_service(service=self.grafana.service, name="Grafana")
 
         nag_acknowledgments.acknowledge(self, config.name)
 
