@@ -39,13 +39,12 @@ from cdk_monitoring_constructs import (
 )
 from constructs import Construct
 
+from cashtrace_constructs.checks.every_alarm_has_action import SEVERITY_TAG
 from cashtrace_constructs.config import MonitoringConfig
 from cashtrace_constructs.errors import DeploymentError, ErrorCode
 
 CRITICAL = "Critical"
 WARNING = "Warning"
-# Read by the every-alarm-has-action rule: a critical alarm must reach a topic that pages.
-SEVERITY_TAG = "cashtrace:severity"
 RUNBOOKS = "docs/monitoring.md#runbooks"
 _GIB = 1024**3
 

@@ -6,6 +6,7 @@ from collections.abc import Sequence
 
 from cashtrace_constructs.checks.cost_allocation_tags import CostAllocationTags
 from cashtrace_constructs.checks.data_residency import DataResidency
+from cashtrace_constructs.checks.every_alarm_has_action import EveryAlarmHasAction
 from cashtrace_constructs.checks.plugin import CashTraceChecks, evaluate
 from cashtrace_constructs.checks.rule import Finding, Rule, StackRule, SynthesizedStack
 from cashtrace_constructs.config import DEFAULT_ALLOWED_REGIONS
@@ -16,6 +17,7 @@ def default_rules(allowed_regions: Sequence[str] = DEFAULT_ALLOWED_REGIONS) -> l
     return [
         DataResidency(allowed_regions),
         CostAllocationTags(),
+        EveryAlarmHasAction(),
     ]
 
 
@@ -23,6 +25,7 @@ __all__ = [
     "CashTraceChecks",
     "CostAllocationTags",
     "DataResidency",
+    "EveryAlarmHasAction",
     "Finding",
     "Rule",
     "StackRule",
