@@ -19,6 +19,7 @@ from cashtrace_constructs.config import (
     EnvironmentConfig,
     EnvironmentVariable,
     InfrastructureConfig,
+    MonitoringConfig,
     NetworkConfig,
     ResourceConfig,
     ResourceType,
@@ -75,6 +76,8 @@ def dev(context: Mapping[str, Any] | None = None) -> EnvironmentConfig:
             type=StrategyType.BLUE_GREEN, health_check_path="/health", health_check_timeout=5
         ),
         rollback=RollbackConfig(automatic=True, health_check_failures=3, rollback_timeout=300),
+        # Dev is noisy by nature: wait longer before warning, and run the smallest Grafana.
+        monitoring=MonitoringConfig(evaluation_periods=5, grafana_cpu=256, grafana_memory_mib=512),
     )
 
 
@@ -134,6 +137,8 @@ def prod(context: Mapping[str, Any] | None = None) -> EnvironmentConfig:
             type=StrategyType.CANARY, health_check_path="/health", health_check_timeout=5, canary_percentage=10
         ),
         rollback=RollbackConfig(automatic=True, health_check_failures=2, rollback_timeout=180),
+        # Prod's larger volume and pool: page earlier on storage, allow more connections.
+        monitoring=MonitoringConfig(database_min_free_storage_gib=50, database_max_connections=400),
     )
 
 
