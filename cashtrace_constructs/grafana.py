@@ -147,6 +147,19 @@ class GrafanaService(Construct):
             create_acl=efs.Acl(owner_uid=GRAFANA_UID, owner_gid="0", permissions="750"),
         )
 
+        balancer_group = ec2.SecurityGroup(
+            self, "LoadBalancerSecurityGroup", vpc=vpc, description="Grafana internal ALB", allow_all_outbound=False
+        )
+        self.load_balancer = elbv2.ApplicationLoadBalancer(
+            self,
+            "LoadBalancer",
+            vpc=vpc,
+            internet_facing=False,
+            vpc_subnets=subnets,
+            security_group=balancer_group,
+            drop_invalid_header_fields=True,
+            deletion_protection=True,
+        )
         self.log_group = logs.LogGroup(
             self,
             "Logs",
@@ -195,11 +208,9 @@ class GrafanaService(Construct):
             ecs.MountPoint(container_path="/provisioning", source_volume="Provisioning", read_only=False)
         )
 
-        root_url = (
-            f"https://grafana.{environment_name}.internal"
-            if config.grafana_certificate_arn
-            else f"http://grafana.{environment_name}.internal"
-        )
+        scheme = "https" if config.grafana_certificate_arn else "http"
+        # Links in Grafana (alerts, shares, redirects after login) point at the load balancer.
+        self.url = f"{scheme}://{self.load_balancer.load_balancer_dns_name}"
         grafana = task.add_container(
             "Grafana",
             image=image,
@@ -216,7 +227,7 @@ class GrafanaService(Construct):
                 "GF_ANALYTICS_REPORTING_ENABLED": "false",
                 "GF_ANALYTICS_CHECK_FOR_UPDATES": "false",
                 "GF_ANALYTICS_CHECK_FOR_PLUGIN_UPDATES": "false",
-                "GF_SERVER_ROOT_URL": root_url,
+                "GF_SERVER_ROOT_URL": self.url,
                 "GF_PATHS_PROVISIONING": PROVISIONING_MOUNT,
                 "GF_AUTH_SIGV4_AUTH_ENABLED": "true",
                 "GF_PLUGINS_PREINSTALL_SYNC": ",".join(config.grafana_plugins),
@@ -257,19 +268,6 @@ class GrafanaService(Construct):
         )
         self.file_system.connections.allow_default_port_from(service_group, "NFS from Grafana tasks")
 
-        balancer_group = ec2.SecurityGroup(
-            self, "LoadBalancerSecurityGroup", vpc=vpc, description="Grafana internal ALB", allow_all_outbound=False
-        )
-        self.load_balancer = elbv2.ApplicationLoadBalancer(
-            self,
-            "LoadBalancer",
-            vpc=vpc,
-            internet_facing=False,
-            vpc_subnets=subnets,
-            security_group=balancer_group,
-            drop_invalid_header_fields=True,
-            deletion_protection=True,
-        )
         if access_logs_bucket is None:
             access_logs_bucket = s3.Bucket(
                 self,
@@ -312,7 +310,4 @@ class GrafanaService(Construct):
             targets=[self.service],
             health_check=elbv2.HealthCheck(path="/api/health", healthy_http_codes="200"),
             deregistration_delay=Duration.seconds(30),
-        )
-        self.url = (
-            f"{'https' if config.grafana_certificate_arn else 'http'}://{self.load_balancer.load_balancer_dns_name}"
         )

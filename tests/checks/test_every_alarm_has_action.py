@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -13,7 +14,7 @@ from cashtrace_constructs.checks import CashTraceChecks, EveryAlarmHasAction, Sy
 from cashtrace_constructs.config import MonitoringConfig
 from cashtrace_constructs.encryption import EnvironmentKey
 from cashtrace_constructs.monitoring import Monitoring
-from tests.synth import make_app, stack_in_region
+from tests.synth import make_app, stack_in_region, unacknowledged, validation_report
 
 PAGERDUTY = "{{resolve:secretsmanager:cashtrace/dev/pagerduty-integration-url:SecretString:::}}"
 
@@ -105,8 +106,8 @@ def test_real_environment_template_without_an_alarm_action_fails(templates: dict
 
 
 @pytest.mark.synth
-def test_synth_fails_for_an_alarm_nobody_hears() -> None:
-    app = make_app()
+def test_synth_fails_for_an_alarm_nobody_hears(tmp_path: Path) -> None:
+    app = make_app(tmp_path)
     stack = stack_in_region(app)
     key = EnvironmentKey(stack, "Key", environment_name="dev").key
     Monitoring(stack, "Monitoring", environment_name="dev", config=MonitoringConfig(), encryption_key=key)
@@ -120,3 +121,29 @@ def test_synth_fails_for_an_alarm_nobody_hears() -> None:
     Validations.of(app).add_plugins(CashTraceChecks([EveryAlarmHasAction()]))
     with pytest.raises(RuntimeError, match="ValidationFailed"):
         app.synth()
+    findings = unacknowledged(validation_report(tmp_path))
+    assert len(findings) == 1
+    assert "CT-AlarmPaging Test/Forgotten" in findings[0] and "no alarm action" in findings[0]
+
+
+@pytest.mark.synth
+def test_synth_fails_when_the_pagerduty_subscription_is_removed(tmp_path: Path) -> None:
+    app = make_app(tmp_path)
+    stack = stack_in_region(app)
+    key = EnvironmentKey(stack, "Key", environment_name="dev").key
+    monitoring = Monitoring(stack, "Monitoring", environment_name="dev", config=MonitoringConfig(), encryption_key=key)
+    rollback = cloudwatch.Alarm(
+        stack,
+        "Rollback",
+        metric=cloudwatch.Metric(namespace="AWS/ApplicationELB", metric_name="UnHealthyHostCount"),
+        threshold=1,
+        evaluation_periods=1,
+    )
+    monitoring.page_on([rollback])
+    assert monitoring.node.try_remove_child("PagerDuty")
+    Validations.of(app).add_plugins(CashTraceChecks([EveryAlarmHasAction()]))
+    with pytest.raises(RuntimeError, match="ValidationFailed"):
+        app.synth()
+    findings = unacknowledged(validation_report(tmp_path))
+    assert len(findings) == 1
+    assert "CT-AlarmPaging Test/Rollback" in findings[0] and "does not page" in findings[0]
