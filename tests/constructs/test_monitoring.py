@@ -266,3 +266,15 @@ def test_a_replication_group_without_a_node_count_is_refused() -> None:
     group = elasticache.CfnReplicationGroup(stack, "Redis", replication_group_description="cache", num_node_groups=2)
     with pytest.raises(DeploymentError, match="num_cache_clusters"):
         redis_member_cluster_ids(group)
+
+
+def test_alarm_payloads_are_fixed_text_with_a_runbook_pointer(built: Built) -> None:
+    # An alarm notification carries the alarm's name, description, metric and dimensions; keeping
+    # descriptions literal text (no references, no addresses) keeps customer data out of pages.
+    for logical_id, alarm in _alarms(built.template).items():
+        if logical_id in built.rollback_alarm_ids:
+            continue
+        description = alarm["AlarmDescription"]
+        assert isinstance(description, str), logical_id
+        assert "docs/monitoring.md#runbooks" in description
+        assert "@" not in description
