@@ -66,11 +66,9 @@ class RegionLock:
 
     def _check_resource(self, resource: CfnResource) -> None:
         # Raw properties as CloudFormation will see them; overrides added later are caught by
-        # the checks plugin, which reads the final template.
-        # Resolve before rendering: L2s hand their L1 lazy values (Secret's replicaRegions) that
-        # the renderer's type validation rejects unresolved.
-        stack = Stack.of(resource)
-        properties = stack.resolve(resource._render_properties(stack.resolve(resource._cfn_properties)))
+        # the checks plugin, which reads the final template. Resolve before rendering, as CDK
+        # does: lazy empty lists (an S3 bucket's) only become "absent" once resolved.
+        properties = resource._render_properties(Stack.of(resource).resolve(resource._cfn_properties))
         body = {"Type": resource.cfn_resource_type, "Properties": properties}
         for leak in resource_leaks(resource.logical_id, body, self.allowed_regions):
             self._error(resource, f"{leak.location} {leak.reason} (Property 7)")
