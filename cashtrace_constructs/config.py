@@ -417,8 +417,9 @@ class InfrastructureConfig:
 
 # ---- Monitoring (issue 8) ----
 
-_IMAGE_TAG_RE = re.compile(r"^v?\d+\.\d+\.\d+$")
-_ACM_ARN_RE = re.compile(r"^arn:aws:acm:(?P<region>[a-z0-9-]+):\d{12}:certificate/[0-9a-f-]{36}$")
+# Names prefixed for this section: other sections of this module define their own patterns.
+_PINNED_RELEASE_TAG_RE = re.compile(r"^v?\d+\.\d+\.\d+$")
+_GRAFANA_CERTIFICATE_ARN_RE = re.compile(r"^arn:aws:acm:(?P<region>[a-z0-9-]+):\d{12}:certificate/[0-9a-f-]{36}$")
 
 
 @dataclass(frozen=True)
@@ -494,7 +495,7 @@ class MonitoringConfig:
         )
         for name in ("collector_image_tag", "grafana_image_tag"):
             _require(
-                bool(_IMAGE_TAG_RE.match(getattr(self, name))),
+                bool(_PINNED_RELEASE_TAG_RE.match(getattr(self, name))),
                 ErrorCode.CONFIG_INVALID,
                 f"{path}.{name}",
                 f"must be a pinned release tag like 1.2.3, got {getattr(self, name)!r}",
@@ -521,7 +522,7 @@ class MonitoringConfig:
             f"must keep at least 30 days of monitoring logs, got {self.log_retention_days}",
         )
         if self.grafana_certificate_arn is not None:
-            match = _ACM_ARN_RE.match(self.grafana_certificate_arn)
+            match = _GRAFANA_CERTIFICATE_ARN_RE.match(self.grafana_certificate_arn)
             _require(
                 match is not None,
                 ErrorCode.CONFIG_INVALID,
