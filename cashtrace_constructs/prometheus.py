@@ -157,5 +157,13 @@ def add_prometheus_collector(
         logging=ecs.LogDriver.aws_logs(stream_prefix="prometheus-collector", log_group=log_group),
         readonly_root_filesystem=True,
     )
-    workspace.grant_remote_write(task_definition.task_role)
+    # A managed policy, not a grant: the service's task role may have no inline policy (cdk-nag
+    # IAMNoInlinePolicy), and this one permission names one workspace.
+    iam.ManagedPolicy(
+        task_definition,
+        "PrometheusRemoteWrite",
+        description=f"Remote write into the {workspace.environment_name} AMP workspace only",
+        statements=[iam.PolicyStatement(actions=["aps:RemoteWrite"], resources=[workspace.workspace_arn])],
+        roles=[task_definition.task_role],
+    )
     return container

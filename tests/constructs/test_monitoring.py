@@ -235,13 +235,14 @@ def test_collector_sidecar_scrapes_localhost_and_writes_to_this_workspace_only(b
     assert "localhost:9464" in text and "sigv4auth" in text and "api/v1/remote_write" in text
     assert "PrometheusEndpoint" in text
     workspace_id = next(lid for lid, _ in resources(built.template, "AWS::APS::Workspace"))
-    statements = [
-        s
-        for _, r in resources(built.template, "AWS::IAM::Policy")
-        for s in r["Properties"]["PolicyDocument"]["Statement"]
-        if "aps:RemoteWrite" in json.dumps(s["Action"])
+    policies = [
+        r["Properties"]
+        for kind in ("AWS::IAM::Policy", "AWS::IAM::ManagedPolicy")
+        for _, r in resources(built.template, kind)
+        if "aps:RemoteWrite" in json.dumps(r["Properties"]["PolicyDocument"])
     ]
-    assert statements == [
+    assert len(policies) == 1 and "Roles" in policies[0]
+    assert policies[0]["PolicyDocument"]["Statement"] == [
         {"Action": "aps:RemoteWrite", "Effect": "Allow", "Resource": {"Fn::GetAtt": [workspace_id, "Arn"]}}
     ]
 
