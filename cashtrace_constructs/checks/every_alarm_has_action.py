@@ -14,7 +14,8 @@ from cashtrace_constructs.checks.rule import Finding, StackRule, SynthesizedStac
 
 SEVERITY_TAG = "cashtrace:severity"
 ALARM_TYPES = ("AWS::CloudWatch::Alarm", "AWS::CloudWatch::CompositeAlarm")
-_DYNAMIC_SECRET = "{{resolve:secretsmanager:"  # noqa: S105 (a reference prefix, not a secret)
+# A CloudFormation dynamic-reference prefix, not a secret.
+_DYNAMIC_SECRET = "{{resolve:secretsmanager:"  # noqa: S105  # nosec B105
 
 
 def _severity(resource: Mapping[str, Any]) -> str | None:
