@@ -926,6 +926,125 @@ class GitHubOidcConfig:
 
 # ---- Monitoring (issue 8) ----
 
+# Names prefixed for this section: other sections of this module define their own patterns.
+_PINNED_RELEASE_TAG_RE = re.compile(r"^v?\d+\.\d+\.\d+$")
+_GRAFANA_CERTIFICATE_ARN_RE = re.compile(r"^arn:aws:acm:(?P<region>[a-z0-9-]+):\d{12}:certificate/[0-9a-f-]{36}$")
+
+
+@dataclass(frozen=True)
+class MonitoringConfig:
+    """Alarm thresholds, the Prometheus scrape, and the in-region Grafana of one environment.
+
+    Percentages are of the resource's capacity; every alarm evaluates `evaluation_periods`
+    one-minute datapoints (CloudWatch's standard resolution) before it changes state.
+    """
+
+    evaluation_periods: int = 3
+    service_cpu_percent: int = 80
+    service_memory_percent: int = 80
+    database_cpu_percent: int = 80
+    database_min_free_storage_gib: int = 10
+    database_max_connections: int = 200
+    database_max_replica_lag_seconds: int = 60
+    cache_cpu_percent: int = 75
+    cache_memory_percent: int = 80
+    cache_max_evictions: int = 100
+    # The app's Prometheus endpoint inside its task (the ADOT sidecar scrapes localhost).
+    metrics_port: int = 9464
+    metrics_path: str = "/metrics"
+    scrape_interval_seconds: int = 30
+    # Images are pinned by release tag so a deploy never pulls an unreviewed "latest".
+    collector_image_tag: str = "v0.43.3"
+    grafana_image_tag: str = "12.2.1"
+    # Installed by Grafana at start (AMP needs its SigV4 data source plugin); `name@version` pins one.
+    grafana_plugins: tuple[str, ...] = ("grafana-amazonprometheus-datasource",)
+    grafana_cpu: int = 512
+    grafana_memory_mib: int = 1024
+    # An ACM certificate in the environment's region turns the Grafana listener into HTTPS.
+    grafana_certificate_arn: str | None = None
+    log_retention_days: int = 365
+    # Fargate needs up to ~2 minutes to start a task; a shortfall this long means tasks cannot start.
+    service_task_shortfall_minutes: int = 5
+
+    def __post_init__(self) -> None:
+        self.validate("monitoring")
+
+    def validate(self, path: str) -> None:
+        _require_range(self.evaluation_periods, 1, 5, ErrorCode.CONFIG_INVALID, f"{path}.evaluation_periods")
+        for name in (
+            "service_cpu_percent",
+            "service_memory_percent",
+            "database_cpu_percent",
+            "cache_cpu_percent",
+            "cache_memory_percent",
+        ):
+            _require_range(getattr(self, name), 1, 100, ErrorCode.CONFIG_INVALID, f"{path}.{name}")
+        for name in (
+            "database_min_free_storage_gib",
+            "database_max_connections",
+            "database_max_replica_lag_seconds",
+            "cache_max_evictions",
+            "service_task_shortfall_minutes",
+        ):
+            _require(
+                getattr(self, name) >= 1,
+                ErrorCode.CONFIG_INVALID,
+                f"{path}.{name}",
+                f"must be at least 1, got {getattr(self, name)}",
+            )
+        _require_range(self.metrics_port, 1024, 65535, ErrorCode.CONFIG_INVALID, f"{path}.metrics_port")
+        _require(
+            self.metrics_path.startswith("/"),
+            ErrorCode.CONFIG_INVALID,
+            f"{path}.metrics_path",
+            f"must be an absolute path, got {self.metrics_path!r}",
+        )
+        _require_range(
+            self.scrape_interval_seconds, 5, 300, ErrorCode.CONFIG_INVALID, f"{path}.scrape_interval_seconds"
+        )
+        for name in ("collector_image_tag", "grafana_image_tag"):
+            _require(
+                bool(_PINNED_RELEASE_TAG_RE.match(getattr(self, name))),
+                ErrorCode.CONFIG_INVALID,
+                f"{path}.{name}",
+                f"must be a pinned release tag like 1.2.3, got {getattr(self, name)!r}",
+            )
+        for index, plugin in enumerate(self.grafana_plugins):
+            _require(
+                bool(re.match(r"^[a-z0-9-]+(@\d+\.\d+\.\d+)?$", plugin)),
+                ErrorCode.CONFIG_INVALID,
+                f"{path}.grafana_plugins[{index}]",
+                f"must be a Grafana plugin id, optionally @version, got {plugin!r}",
+            )
+        # Fargate's valid CPU units; memory must also fit the CPU size (checked by ECS at deploy).
+        _require(
+            self.grafana_cpu in (256, 512, 1024, 2048, 4096),
+            ErrorCode.RESOURCE_LIMIT,
+            f"{path}.grafana_cpu",
+            f"must be a Fargate CPU size (256, 512, 1024, 2048, 4096), got {self.grafana_cpu}",
+        )
+        _require_range(self.grafana_memory_mib, 512, 30720, ErrorCode.RESOURCE_LIMIT, f"{path}.grafana_memory_mib")
+        _require(
+            self.log_retention_days >= 30,
+            ErrorCode.CONFIG_INVALID,
+            f"{path}.log_retention_days",
+            f"must keep at least 30 days of monitoring logs, got {self.log_retention_days}",
+        )
+        if self.grafana_certificate_arn is not None:
+            match = _GRAFANA_CERTIFICATE_ARN_RE.match(self.grafana_certificate_arn)
+            _require(
+                match is not None,
+                ErrorCode.CONFIG_INVALID,
+                f"{path}.grafana_certificate_arn",
+                f"must be an ACM certificate ARN, got {self.grafana_certificate_arn!r}",
+            )
+            _require(
+                match is not None and match.group("region").startswith("af-"),
+                ErrorCode.RESIDENCY_VIOLATION,
+                f"{path}.grafana_certificate_arn",
+                "the Grafana certificate must live in the environment's African region",
+            )
+
 
 @dataclass(frozen=True)
 class Ownership:
@@ -955,6 +1074,7 @@ class EnvironmentConfig:
     secrets: SecretsConfig = field(default_factory=SecretsConfig)
 
     # monitoring (issue 8)
+    monitoring: MonitoringConfig = field(default_factory=MonitoringConfig)
 
     def __post_init__(self) -> None:
         self.validate()
@@ -1005,6 +1125,7 @@ class EnvironmentConfig:
         self.secrets.validate_for(self.environment, is_production=self.is_production, path=f"{path}.secrets")
 
         # monitoring (issue 8)
+        self.monitoring.validate(f"{path}.monitoring")
 
         if self.is_production:
             _require(

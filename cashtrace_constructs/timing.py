@@ -28,6 +28,8 @@ _DEFAULT_HEALTHY_THRESHOLD = 5
 
 ROLLBACK_BUDGET_METADATA = "cashtrace:rollback-budget-seconds"
 LONGEST_REQUEST_METADATA = "cashtrace:longest-request-seconds"
+# A service that must stop before its replacement starts (one writer) says so, and why.
+ZERO_DOWNTIME_EXEMPTION = "cashtrace:zero-downtime-exemption"
 
 Resources = Mapping[str, Mapping[str, Any]]
 

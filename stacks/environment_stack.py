@@ -18,8 +18,11 @@ from cashtrace_constructs.database import PostgresDatabase, PostgresDatabaseProp
 from cashtrace_constructs.deployment_record import DeploymentEventForwarder
 from cashtrace_constructs.encryption import EnvironmentKey
 from cashtrace_constructs.errors import DeploymentError, ErrorCode
+from cashtrace_constructs.grafana import GrafanaService
 from cashtrace_constructs.logical_ids import stable_logical_id
+from cashtrace_constructs.monitoring import Monitoring, redis_member_cluster_ids
 from cashtrace_constructs.network import Network
+from cashtrace_constructs.prometheus import PrometheusWorkspace, add_prometheus_collector
 from cashtrace_constructs.secrets import EnvironmentSecrets
 from cashtrace_constructs.service import BlueGreenService, BlueGreenServiceProps
 from cashtrace_constructs.storage import (
@@ -126,6 +129,8 @@ class CashTraceEnvironmentStack(Stack):
         self.cache.allow_from(self.service.service, "Redis from the API tasks")
         self.service.task_definition.task_role.add_managed_policy(self._application_data_access())
 
+        self._monitoring(config)
+
         # The base URL the pipeline's integration and smoke tests call: the public host once a
         # certificate is configured, the load balancer's own name (plain HTTP) until then.
         self.service_url = CfnOutput(
@@ -143,6 +148,52 @@ class CashTraceEnvironmentStack(Stack):
             DeploymentEventForwarder(self, "DeploymentEvents", target_account=deployment_events_account)
 
         nag_acknowledgments.acknowledge(self, config.name, strategy=config.deployment_strategy.type)
+
+    def _monitoring(self, config: EnvironmentConfig) -> None:
+        """Dashboards, alarms and paging for everything above; the rollback alarms page as they are."""
+        self.monitoring = Monitoring(
+            self,
+            "Monitoring",
+            environment_name=config.name,
+            config=config.monitoring,
+            encryption_key=self.encryption.key,
+        )
+        self.prometheus = PrometheusWorkspace(
+            self,
+            "Prometheus",
+            environment_name=config.name,
+            encryption_key=self.encryption.key,
+            log_retention_days=config.monitoring.log_retention_days,
+        )
+        self.grafana = GrafanaService(
+            self,
+            "Grafana",
+            environment_name=config.name,
+            config=config.monitoring,
+            vpc=self.network.vpc,
+            vpc_cidr=config.infrastructure.networking.cidr,
+            subnets=self.network.application_subnets,
+            encryption_key=self.encryption.key,
+            prometheus=self.prometheus,
+        )
+        self.secrets.adopt_secret(self.grafana.admin_secret)
+        self.monitoring.monitor_internal_service(service=self.grafana.service, name="Grafana")
+        scaling = config.infrastructure.resource(ResourceType.COMPUTE, config.service.name).auto_scaling
+        assert scaling is not None  # EnvironmentConfig.validate guarantees it
+        self.monitoring.monitor_service(
+            service=self.service.service,
+            load_balancer=self.service.load_balancer,
+            min_tasks=scaling.min_replicas,
+            max_tasks=scaling.max_replicas,
+        )
+        self.monitoring.page_on(self.service.rollback_alarms, title="Rollback alarms (blue-green)")
+        add_prometheus_collector(
+            self.service.task_definition, self.prometheus, config=config.monitoring, log_group=self.service.log_group
+        )
+        self.monitoring.monitor_database(instance=self.database.instance)
+        self.monitoring.monitor_cache(cluster_ids=redis_member_cluster_ids(self.cache.replication_group))
+        self.monitoring.page_on(list(self.backups.alarms.all), title="Backups and restore tests")
+        self.monitoring.page_on(self.secrets.alarms, title="Denied secret access")
 
     def _application_data_access(self) -> iam.ManagedPolicy:
         # Exact actions in a managed policy: grant_read_write would add wildcard actions inline.

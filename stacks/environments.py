@@ -23,6 +23,7 @@ from cashtrace_constructs.config import (
     EnvironmentVariable,
     GitHubOidcConfig,
     InfrastructureConfig,
+    MonitoringConfig,
     NetworkConfig,
     PipelineConfig,
     ResourceConfig,
@@ -106,6 +107,8 @@ def dev(context: Mapping[str, Any] | None = None) -> EnvironmentConfig:
         service=_service(context, alarm_evaluation_periods=2),
         # Dev holds no customer data: rotating quarterly keeps the Lambda exercised without churn.
         secrets=SecretsConfig(default_rotation_days=90, database_rotation_days=90),
+        # Dev is noisy by nature: wait longer before warning, and run the smallest Grafana.
+        monitoring=MonitoringConfig(evaluation_periods=5, grafana_cpu=256, grafana_memory_mib=512),
     )
 
 
@@ -194,6 +197,8 @@ def prod(context: Mapping[str, Any] | None = None) -> EnvironmentConfig:
         service=_service(context, alarm_evaluation_periods=1),
         # PCI DSS 8.3.9 and the 30-day ceiling in SecretsConfig.validate_for.
         secrets=SecretsConfig(default_rotation_days=30, database_rotation_days=30),
+        # Prod's larger volume and pool: page earlier on storage, allow more connections.
+        monitoring=MonitoringConfig(database_min_free_storage_gib=50, database_max_connections=400),
     )
 
 

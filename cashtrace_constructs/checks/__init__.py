@@ -8,6 +8,7 @@ from cashtrace_constructs.checks.backup_verification import BackupVerification
 from cashtrace_constructs.checks.cost_allocation_tags import CostAllocationTags
 from cashtrace_constructs.checks.data_residency import DataResidency
 from cashtrace_constructs.checks.data_store_residency import DataStoreResidency
+from cashtrace_constructs.checks.every_alarm_has_action import EveryAlarmHasAction
 from cashtrace_constructs.checks.plugin import CashTraceChecks, evaluate
 from cashtrace_constructs.checks.rollback_budget import RollbackBudget
 from cashtrace_constructs.checks.rule import Finding, Rule, StackRule, SynthesizedStack
@@ -30,6 +31,7 @@ def default_rules(allowed_regions: Sequence[str] = DEFAULT_ALLOWED_REGIONS) -> l
         ZeroDowntime(),
         SecretIsolation(),
         StagingBeforeProd(),
+        EveryAlarmHasAction(),
     ]
 
 
@@ -39,6 +41,7 @@ __all__ = [
     "CostAllocationTags",
     "DataResidency",
     "DataStoreResidency",
+    "EveryAlarmHasAction",
     "Finding",
     "RollbackBudget",
     "Rule",

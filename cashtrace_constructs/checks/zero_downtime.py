@@ -9,6 +9,7 @@ from cashtrace_constructs.checks.rule import Finding, StackRule, SynthesizedStac
 from cashtrace_constructs.errors import ErrorCode
 from cashtrace_constructs.timing import (
     LONGEST_REQUEST_METADATA,
+    ZERO_DOWNTIME_EXEMPTION,
     of_type,
     properties,
     references,
@@ -37,6 +38,9 @@ class ZeroDowntime(StackRule):
         resources = stack.resources
         code = ErrorCode.HEALTH_CHECK_FAILED.value
         for service_id, service in of_type(resources, "AWS::ECS::Service"):
+            # A single-writer service (Grafana on SQLite) that says why it stops before it starts.
+            if ZERO_DOWNTIME_EXEMPTION in (service.get("Metadata") or {}):
+                continue
             props = properties(service)
             # The green target group is only named by the deployment group, not by the service.
             swapped = {

@@ -179,6 +179,7 @@ def test_missing_weekly_restore_alarms_when_no_data_arrives(
     alarms = {
         r["Properties"]["MetricName"]: r["Properties"]
         for _, r in resources(templates[stack_name], "AWS::CloudWatch::Alarm")
+        if "MetricName" in r["Properties"]
     }
     missing = alarms["RestoreValidationSucceeded"]
     assert missing["TreatMissingData"] == "breaching"

@@ -18,7 +18,8 @@ Templates = dict[str, dict[str, Any]]
 
 
 def _one(template: dict[str, Any], resource_type: str) -> dict[str, Any]:
-    [(_, resource)] = list(resources(template, resource_type))
+    """The API's one resource of this type (Grafana, the other service in the stack, has its own)."""
+    [(_, resource)] = [(i, r) for i, r in resources(template, resource_type) if not i.startswith("Grafana")]
     return resource["Properties"]
 
 
@@ -77,7 +78,8 @@ def test_new_task_definition_starts_a_codedeploy_deployment_with_the_hook(templa
 
 def test_image_comes_from_the_pipeline_accounts_repository(templates: Templates) -> None:
     task = _one(templates["CashTrace-Prod"], "AWS::ECS::TaskDefinition")
-    [container] = task["ContainerDefinitions"]
+    # The API container; the ADOT collector sidecar (monitoring) sits beside it.
+    [container] = [c for c in task["ContainerDefinitions"] if "cashtrace/api" in json.dumps(c["Image"])]
     image = json.dumps(container["Image"])
     assert "444444444444.dkr.ecr.af-south-1" in image and "cashtrace/api:bootstrap" in image
     assert container["ReadonlyRootFilesystem"] is True
@@ -178,5 +180,5 @@ def test_budgets_the_rules_need_are_recorded_in_the_template(templates: Template
     for name, budget in (("CashTrace-Dev", 300), ("CashTrace-Staging", 240), ("CashTrace-Prod", 180)):
         [(_, group)] = list(resources(templates[name], "AWS::CodeDeploy::DeploymentGroup"))
         assert group["Metadata"][ROLLBACK_BUDGET_METADATA] == budget
-        [(_, service)] = list(resources(templates[name], "AWS::ECS::Service"))
+        [(_, service)] = [(i, r) for i, r in resources(templates[name], "AWS::ECS::Service") if i.startswith("Api")]
         assert service["Metadata"][LONGEST_REQUEST_METADATA] == 30

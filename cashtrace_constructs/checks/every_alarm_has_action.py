@@ -1,0 +1,98 @@
+"""Every alarm notifies someone, and every critical alarm pages on-call through PagerDuty.
+
+An alarm without an action is a dashboard colour nobody sees; the rollback alarms of Property 5
+are critical, so a rollback also wakes someone. Severity is the `cashtrace:severity` tag that
+`Monitoring` puts on every alarm it creates or joins.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from cashtrace_constructs.checks.rule import Finding, StackRule, SynthesizedStack
+
+SEVERITY_TAG = "cashtrace:severity"
+ALARM_TYPES = ("AWS::CloudWatch::Alarm", "AWS::CloudWatch::CompositeAlarm")
+# A CloudFormation dynamic-reference prefix, not a secret.
+_DYNAMIC_SECRET = "{{resolve:secretsmanager:"  # noqa: S105  # nosec B105
+
+
+def _severity(resource: Mapping[str, Any]) -> str | None:
+    for tag in (resource.get("Properties") or {}).get("Tags") or []:
+        if tag.get("Key") == SEVERITY_TAG:
+            return str(tag.get("Value"))
+    return None
+
+
+def _referenced_id(value: Any) -> str | None:
+    if isinstance(value, Mapping) and isinstance(value.get("Ref"), str):
+        return str(value["Ref"])
+    return None
+
+
+def paging_topics(stack: SynthesizedStack) -> set[str]:
+    """Topics of this template with an HTTPS subscription whose endpoint is a Secrets Manager reference."""
+    topics = {logical_id for logical_id, _ in stack.resources_of_type("AWS::SNS::Topic")}
+    paging: set[str] = set()
+    for _, subscription in stack.resources_of_type("AWS::SNS::Subscription"):
+        properties = subscription.get("Properties") or {}
+        topic = _referenced_id(properties.get("TopicArn"))
+        endpoint = properties.get("Endpoint")
+        if (
+            topic in topics
+            and str(properties.get("Protocol", "")).lower() == "https"
+            and isinstance(endpoint, str)
+            and endpoint.startswith(_DYNAMIC_SECRET)
+        ):
+            paging.add(str(topic))
+    return paging
+
+
+class EveryAlarmHasAction(StackRule):
+    rule_id = "CT-AlarmPaging"
+    property_name = "Alarm paging (Property 5 rollback alarms reach on-call)"
+    description = "Every alarm has an enabled action; every critical alarm pages through the PagerDuty topic."
+    fix = (
+        "Join the alarm to the environment's Monitoring (monitoring.page_on([...]) for critical, "
+        "monitoring.warn_on([...]) otherwise) and keep the PagerDuty subscription on the critical topic."
+    )
+
+    def check_stack(self, stack: SynthesizedStack) -> Iterable[Finding]:
+        paging = paging_topics(stack)
+        for logical_id, subscription in stack.resources_of_type("AWS::SNS::Subscription"):
+            properties = subscription.get("Properties") or {}
+            endpoint = properties.get("Endpoint")
+            if str(properties.get("Protocol", "")).lower() in ("http", "https") and not (
+                isinstance(endpoint, str) and endpoint.startswith(_DYNAMIC_SECRET)
+            ):
+                yield self.finding(
+                    stack,
+                    "an HTTP(S) alarm subscription's endpoint is written into the template; it must be a "
+                    "{{resolve:secretsmanager:...}} reference (the URL carries the integration key)",
+                    logical_id=logical_id,
+                    location="Properties.Endpoint",
+                )
+        for alarm_type in ALARM_TYPES:
+            for logical_id, alarm in stack.resources_of_type(alarm_type):
+                yield from self._check_alarm(stack, logical_id, alarm, paging)
+
+    def _check_alarm(
+        self, stack: SynthesizedStack, logical_id: str, alarm: Mapping[str, Any], paging: set[str]
+    ) -> Iterable[Finding]:
+        properties = alarm.get("Properties") or {}
+        actions = properties.get("AlarmActions") or []
+        if properties.get("ActionsEnabled") is False:
+            yield self.finding(stack, "alarm has its actions disabled", logical_id=logical_id)
+        if not actions:
+            yield self.finding(stack, "alarm has no alarm action; nobody is told", logical_id=logical_id)
+            return
+        if _severity(alarm) == "critical":
+            targets = {_referenced_id(action) for action in actions}
+            if not targets & paging:
+                yield self.finding(
+                    stack,
+                    "critical alarm does not page: none of its actions is a topic with the PagerDuty subscription",
+                    logical_id=logical_id,
+                    location="Properties.AlarmActions",
+                )
