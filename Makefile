@@ -34,7 +34,7 @@ synth: deps
 
 ## The whole test suite with the coverage gate (threshold in pyproject.toml).
 test: deps
-	$(PYTHON) -m pytest --cov --cov-report=term $(PYTEST_ARGS)
+	$(PYTHON) -m pytest -n 2 --cov --cov-report=term $(PYTEST_ARGS)
 
 ## Hypothesis tests only (the "ci" profile when CI is set, see tests/conftest.py).
 property-test: deps

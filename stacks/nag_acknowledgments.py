@@ -216,15 +216,6 @@ SERVICE: list[NagAcknowledgment] = [
         )
     ),
     *(
-        NagAcknowledgment(
-            f"Api/{alarm}/Resource",
-            "NIST.800.53.R5::NIST.800.53.R5-CloudWatchAlarmAction",
-            "A rollback alarm: the CodeDeploy deployment group watches it and rolls back on ALARM, which is its "
-            "action. Paging actions are attached by the monitoring capability (issue 8) to these same alarms.",
-        )
-        for alarm in ("Target5xxAlarm", "P99LatencyAlarm", "BlueUnhealthyHostsAlarm", "GreenUnhealthyHostsAlarm")
-    ),
-    *(
         NagAcknowledgment(path, rule, _DEPLOYMENT_PROVIDER)
         for path, rules in (
             (
@@ -331,10 +322,6 @@ _ROTATION_WITH_ISSUE_5 = (
     "Rotation of this generated secret is added by the secrets capability (issue 5, EnvironmentSecrets), "
     "which owns rotation schedules and rotation functions for every secret of the environment."
 )
-_NO_ALARM_ACTION_YET = (
-    "Monitoring (issue 8) attaches the paging actions to DatabaseBackups.alarms; the data layer "
-    "exposes the alarms and does not choose who is paged."
-)
 
 DATA: list[NagAcknowledgment] = [
     # Sizes that production needs and dev/staging deliberately do without (config.DataConfig).
@@ -406,17 +393,6 @@ DATA: list[NagAcknowledgment] = [
         "AwsSolutions::AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:rds:<AWS::Region>:<AWS::AccountId>:db:*]",
         "Read-only rds:DescribeDBInstances on this account's instances in this region: restored copies "
         "get identifiers chosen by AWS Backup at restore time.",
-    ),
-    *(
-        NagAcknowledgment(
-            f"Backups/{alarm}/Resource", "NIST.800.53.R5::NIST.800.53.R5-CloudWatchAlarmAction", _NO_ALARM_ACTION_YET
-        )
-        for alarm in (
-            "MissingRestoreValidationAlarm",
-            "FailedRestoreValidationAlarm",
-            "FailedRestoreJobsAlarm",
-            "FailedBackupJobsAlarm",
-        )
     ),
     *(
         entry
@@ -516,12 +492,6 @@ SECRETS: list[NagAcknowledgment] = [
             "NIST.800.53.R5::NIST.800.53.R5-S3DefaultEncryptionKMS",
             "PCI.DSS.321::PCI.DSS.321-S3DefaultEncryptionKMS",
         )
-    ),
-    NagAcknowledgment(
-        "Secrets/Audit/DeniedSecretAccessAlarm/Resource",
-        "NIST.800.53.R5::NIST.800.53.R5-CloudWatchAlarmAction",
-        "The monitoring capability (issue 8) routes every alarm of EnvironmentSecrets.alarms to the on-call "
-        "topic; this construct exposes the alarm and does not own a notification channel.",
     ),
 ]
 
@@ -838,11 +808,28 @@ def github_oidc_access(path: str) -> list[NagAcknowledgment]:
 ALL: list[NagAcknowledgment] = [*NETWORK, *SERVICE, *DATA, *SECRETS, *MONITORING, *CI]
 
 
-def _matching(root: IConstruct, path: str) -> list[IConstruct]:
-    nodes = [root]
-    for segment in path.split("/"):
-        nodes = [child for node in nodes for child in node.node.children if fnmatch.fnmatchcase(child.node.id, segment)]
-    return nodes
+class _Tree:
+    """Path lookups in one stack; each jsii round trip (~0.3 ms) is made once per node, not once per entry."""
+
+    def __init__(self, root: IConstruct) -> None:
+        self.root = root
+        self._children: dict[str, list[tuple[str, IConstruct, str]]] = {}
+
+    def _children_of(self, node: IConstruct, path: str) -> list[tuple[str, IConstruct, str]]:
+        if path not in self._children:
+            self._children[path] = [(child.node.id, child, f"{path}/{child.node.id}") for child in node.node.children]
+        return self._children[path]
+
+    def matching(self, pattern: str) -> list[IConstruct]:
+        nodes: list[tuple[IConstruct, str]] = [(self.root, "")]
+        for segment in pattern.split("/"):
+            nodes = [
+                (child, child_path)
+                for node, path in nodes
+                for child_id, child, child_path in self._children_of(node, path)
+                if fnmatch.fnmatchcase(child_id, segment)
+            ]
+        return [node for node, _ in nodes]
 
 
 def acknowledge(
@@ -853,10 +840,11 @@ def acknowledge(
     strategy: StrategyType | None = None,
 ) -> None:
     """Apply the acknowledgments that concern `environment` to `stack`; refuse stale ones."""
+    tree = _Tree(stack)
     for entry in acknowledgments:
         if environment not in entry.environments or (strategy is not None and strategy not in entry.strategies):
             continue
-        targets = _matching(stack, entry.path)
+        targets = tree.matching(entry.path)
         if not targets:
             raise DeploymentError(
                 ErrorCode.CONFIG_INVALID,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import fcntl
 import os
 from pathlib import Path
 from typing import Any
@@ -20,14 +21,25 @@ settings.load_profile("ci" if os.environ.get("CI") else "dev")
 
 @pytest.fixture(scope="session")
 def app_outdir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return tmp_path_factory.mktemp("cdk.out")
+    # Under pytest-xdist every worker has its own base temp; their parent is shared by the run.
+    shared = tmp_path_factory.getbasetemp()
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        shared = shared.parent
+    return shared / "cdk.out"
 
 
 @pytest.fixture(scope="session")
 def cloud_assembly(app_outdir: Path) -> CloudAssembly:
-    app = make_app(app_outdir, report_only=True)
-    build_app(app)
-    return app.synth()
+    """The real app, synthesized once per run: the first worker synthesizes, the others read it."""
+    with (app_outdir.parent / "cdk.out.lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        complete = app_outdir.parent / "cdk.out.complete"
+        if not complete.exists():
+            app = make_app(app_outdir, report_only=True)
+            build_app(app)
+            app.synth()
+            complete.touch()
+    return CloudAssembly(str(app_outdir))
 
 
 @pytest.fixture(scope="session")

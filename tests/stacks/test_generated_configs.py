@@ -16,7 +16,7 @@ from tests.synth import make_app, unacknowledged, validation_report
 
 # Each example is a full synth (seconds): a few examples, different every run, cover the space over time.
 @pytest.mark.synth
-@settings(max_examples=3, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=2, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(config=environment_configs())
 def test_valid_configs_synthesize_and_pass_every_check(config: EnvironmentConfig) -> None:
     with TemporaryDirectory() as outdir:
