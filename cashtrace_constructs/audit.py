@@ -15,6 +15,7 @@ from aws_cdk import aws_logs as logs
 from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
+from cashtrace_constructs.log_buckets import access_log_bucket
 from cashtrace_constructs.log_retention import retention
 
 METRIC_NAMESPACE = "CashTrace/Secrets"
@@ -42,17 +43,7 @@ class SecretsAudit(Construct):
     ) -> None:
         super().__init__(scope, construct_id)
         stack = Stack.of(self)
-        # Server access logs cannot be written to an SSE-KMS bucket, hence SSE-S3 here.
-        self.access_logs_bucket = s3.Bucket(
-            self,
-            "AccessLogs",
-            encryption=s3.BucketEncryption.S3_MANAGED,
-            block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
-            enforce_ssl=True,
-            versioned=True,
-            object_ownership=s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
-            removal_policy=RemovalPolicy.RETAIN,
-        )
+        self.access_logs_bucket = access_log_bucket(self, "AccessLogs")
         self.bucket = s3.Bucket(
             self,
             "TrailBucket",

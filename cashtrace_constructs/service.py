@@ -37,6 +37,7 @@ from cashtrace_constructs.config import (
 )
 from cashtrace_constructs.errors import DeploymentError, ErrorCode
 from cashtrace_constructs.function import PythonHandler
+from cashtrace_constructs.log_buckets import access_log_bucket
 from cashtrace_constructs.log_retention import retention
 from cashtrace_constructs.timing import LONGEST_REQUEST_METADATA, ROLLBACK_BUDGET_METADATA
 
@@ -306,17 +307,7 @@ class BlueGreenService(Construct):
 
     def _access_log_bucket(self) -> s3.Bucket:
         # S3 server access logs of the access-log bucket land here; logging this bucket too would loop.
-        self.server_access_log_bucket = s3.Bucket(
-            self,
-            "ServerAccessLogs",
-            encryption=s3.BucketEncryption.S3_MANAGED,
-            block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
-            enforce_ssl=True,
-            versioned=True,
-            object_ownership=s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
-            removal_policy=RemovalPolicy.RETAIN,
-            lifecycle_rules=[s3.LifecycleRule(expiration=Duration.days(400))],
-        )
+        self.server_access_log_bucket = access_log_bucket(self, "ServerAccessLogs")
         # ALB access logs can only be written with SSE-S3 (AWS does not support SSE-KMS for them).
         return s3.Bucket(
             self,

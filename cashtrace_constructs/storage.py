@@ -12,31 +12,7 @@ from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
 from cashtrace_constructs.config import DataConfig
-
-# Server access logs are audit evidence (PCI DSS 10.7 asks for a year).
-ACCESS_LOG_RETENTION = Duration.days(400)
-
-
-def _access_log_bucket(scope: Construct, construct_id: str) -> s3.Bucket:
-    # S3 delivers server access logs only to buckets encrypted with S3-managed keys.
-    return s3.Bucket(
-        scope,
-        construct_id,
-        encryption=s3.BucketEncryption.S3_MANAGED,
-        block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
-        enforce_ssl=True,
-        minimum_tls_version=1.2,
-        versioned=True,
-        object_ownership=s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
-        removal_policy=RemovalPolicy.RETAIN,
-        lifecycle_rules=[
-            s3.LifecycleRule(
-                id="ExpireAccessLogs",
-                expiration=ACCESS_LOG_RETENTION,
-                noncurrent_version_expiration=Duration.days(30),
-            )
-        ],
-    )
+from cashtrace_constructs.log_buckets import access_log_bucket
 
 
 @dataclass(frozen=True)
@@ -55,7 +31,7 @@ class ApplicationStorage(Construct):
     def __init__(self, scope: Construct, construct_id: str, *, props: ApplicationStorageProps) -> None:
         super().__init__(scope, construct_id)
         config = props.config
-        self.access_logs = _access_log_bucket(self, "AccessLogs")
+        self.access_logs = access_log_bucket(self, "AccessLogs")
         self.bucket = s3.Bucket(
             self,
             "Bucket",
@@ -101,7 +77,7 @@ class StaticAssetsCdn(Construct):
     def __init__(self, scope: Construct, construct_id: str, *, props: StaticAssetsCdnProps) -> None:
         super().__init__(scope, construct_id)
         name = props.environment_name
-        self.access_logs = _access_log_bucket(self, "AccessLogs")
+        self.access_logs = access_log_bucket(self, "AccessLogs")
         self.bucket = s3.Bucket(
             self,
             "Bucket",

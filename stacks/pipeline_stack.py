@@ -32,6 +32,7 @@ from cashtrace_constructs.deployment_record import DeploymentRecord
 from cashtrace_constructs.errors import DeploymentError, ErrorCode
 from cashtrace_constructs.github_oidc import GitHubOidcAccess, GitHubOidcAccessProps
 from cashtrace_constructs.image_repository import ServiceImageRepository
+from cashtrace_constructs.log_buckets import access_log_bucket
 from cashtrace_constructs.promotion import PlannedStage, check_promotion
 from stacks import nag_acknowledgments
 from stacks.environments import github_oidc
@@ -125,17 +126,7 @@ class CashTracePipelineStack(Stack):
             removal_policy=RemovalPolicy.RETAIN,
             pending_window=Duration.days(30),
         )
-        self.access_logs = s3.Bucket(
-            self,
-            "AccessLogs",
-            # Server access logging delivers with SSE-S3 only; the logs hold request metadata, no code.
-            encryption=s3.BucketEncryption.S3_MANAGED,
-            enforce_ssl=True,
-            versioned=True,
-            block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
-            object_ownership=s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
-            removal_policy=RemovalPolicy.RETAIN,
-        )
+        self.access_logs = access_log_bucket(self, "AccessLogs")
         self.source_bucket = self._bucket("Source")
         # S3's native EventBridge switch: no notification custom resource (and its Lambda) needed.
         self._cfn(self.source_bucket).add_property_override(
