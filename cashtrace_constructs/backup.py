@@ -246,6 +246,18 @@ class DatabaseBackups(Construct):
                 period=Duration.hours(1),
             )
 
+        def on_any(metric: cloudwatch.Metric, construct_id: str, description: str) -> cloudwatch.Alarm:
+            # One failure in the period is one too many; no data means nothing failed.
+            return metric.create_alarm(
+                self,
+                construct_id,
+                alarm_description=description,
+                threshold=1,
+                comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+                evaluation_periods=1,
+                treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
+            )
+
         return BackupAlarms(
             # CloudWatch evaluates at most seven days; with restore tests twice a week, seven
             # empty days mean at least two runs in a row produced no verified restore.
@@ -259,31 +271,19 @@ class DatabaseBackups(Construct):
                 datapoints_to_alarm=7,
                 treat_missing_data=cloudwatch.TreatMissingData.BREACHING,
             ),
-            failed_restore_validation=validation_metric("RestoreValidationFailed", Duration.hours(1)).create_alarm(
-                self,
+            failed_restore_validation=on_any(
+                validation_metric("RestoreValidationFailed", Duration.hours(1)),
                 "FailedRestoreValidationAlarm",
-                alarm_description="A restore-tested database copy failed validation (Property 8)",
-                threshold=1,
-                comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-                evaluation_periods=1,
-                treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
+                "A restore-tested database copy failed validation (Property 8)",
             ),
-            failed_restore_jobs=backup_metric("NumberOfRestoreJobsFailed").create_alarm(
-                self,
+            failed_restore_jobs=on_any(
+                backup_metric("NumberOfRestoreJobsFailed"),
                 "FailedRestoreJobsAlarm",
-                alarm_description="An AWS Backup restore job of the database vault failed",
-                threshold=1,
-                comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-                evaluation_periods=1,
-                treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
+                "An AWS Backup restore job of the database vault failed",
             ),
-            failed_backup_jobs=backup_metric("NumberOfBackupJobsFailed").create_alarm(
-                self,
+            failed_backup_jobs=on_any(
+                backup_metric("NumberOfBackupJobsFailed"),
                 "FailedBackupJobsAlarm",
-                alarm_description="An AWS Backup job of the database failed: a recovery point is missing",
-                threshold=1,
-                comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-                evaluation_periods=1,
-                treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
+                "An AWS Backup job of the database failed: a recovery point is missing",
             ),
         )
