@@ -38,6 +38,24 @@ def _require(condition: bool, code: ErrorCode, path: str, message: str) -> None:
         raise _fail(code, path, message)
 
 
+def _require_secret_name(name: str, path: str) -> None:
+    _require(
+        bool(_SECRET_NAME_RE.match(name)),
+        ErrorCode.CONFIG_INVALID,
+        path,
+        f"must look like cashtrace/<env>/<purpose>, got {name!r}",
+    )
+
+
+def _require_env_var_name(name: str, path: str) -> None:
+    _require(
+        bool(_ENV_VAR_RE.match(name)),
+        ErrorCode.CONFIG_INVALID,
+        path,
+        f"must be an upper-case environment variable name, got {name!r}",
+    )
+
+
 def _require_range(value: float, low: float, high: float, code: ErrorCode, path: str) -> None:
     _require(low <= value <= high, code, path, f"must be between {low} and {high}, got {value}")
 
@@ -68,12 +86,7 @@ class EnvironmentVariable:
     value: str
 
     def validate(self, path: str) -> None:
-        _require(
-            bool(_ENV_VAR_RE.match(self.name)),
-            ErrorCode.CONFIG_INVALID,
-            f"{path}.name",
-            f"must be an upper-case environment variable name, got {self.name!r}",
-        )
+        _require_env_var_name(self.name, f"{path}.name")
 
 
 @dataclass(frozen=True)
@@ -84,18 +97,8 @@ class SecretReference:
     env_var: str
 
     def validate(self, path: str) -> None:
-        _require(
-            bool(_SECRET_NAME_RE.match(self.name)),
-            ErrorCode.CONFIG_INVALID,
-            f"{path}.name",
-            f"must look like cashtrace/<env>/<purpose>, got {self.name!r}",
-        )
-        _require(
-            bool(_ENV_VAR_RE.match(self.env_var)),
-            ErrorCode.CONFIG_INVALID,
-            f"{path}.env_var",
-            f"must be an upper-case environment variable name, got {self.env_var!r}",
-        )
+        _require_secret_name(self.name, f"{path}.name")
+        _require_env_var_name(self.env_var, f"{path}.env_var")
 
     @property
     def environment(self) -> str:
@@ -715,12 +718,7 @@ class SecretRotation:
     rotation_days: int
 
     def validate(self, path: str) -> None:
-        _require(
-            bool(_SECRET_NAME_RE.match(self.name)),
-            ErrorCode.CONFIG_INVALID,
-            f"{path}.name",
-            f"must look like cashtrace/<env>/<purpose>, got {self.name!r}",
-        )
+        _require_secret_name(self.name, f"{path}.name")
         _require_range(self.rotation_days, 1, MAX_ROTATION_DAYS, ErrorCode.CONFIG_INVALID, f"{path}.rotation_days")
 
 
