@@ -310,26 +310,13 @@ class Monitoring(Construct):
             },
         )
         for index, replica in enumerate(read_replicas):
-            self.facade.monitor_custom(
+            self._warn_above(
                 alarm_friendly_name=f"{name}Replica{index + 1}",
                 human_readable_name=f"{name} read replica {index + 1}",
-                metric_groups=[
-                    CustomMetricGroup(
-                        title="Replica lag (s)",
-                        metrics=[
-                            CustomMetricWithAlarm(
-                                metric=replica.metric("ReplicaLag", statistic="Maximum", period=Duration.minutes(1)),
-                                alarm_friendly_name="ReplicaLag",
-                                add_alarm={
-                                    WARNING: CustomThreshold(
-                                        threshold=config.database_max_replica_lag_seconds,
-                                        comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
-                                    )
-                                },
-                            )
-                        ],
-                    )
-                ],
+                title="Replica lag (s)",
+                metric=replica.metric("ReplicaLag", statistic="Maximum", period=Duration.minutes(1)),
+                metric_alarm_name="ReplicaLag",
+                threshold=config.database_max_replica_lag_seconds,
             )
         self._tag_created_alarms()
 
@@ -348,34 +335,54 @@ class Monitoring(Construct):
                     WARNING: MaxItemsCountThreshold(max_items_count=config.cache_max_evictions)
                 },
             )
-            self.facade.monitor_custom(
+            self._warn_above(
                 alarm_friendly_name=f"{node}Memory",
                 human_readable_name=f"{name} node {index + 1} memory",
-                metric_groups=[
-                    CustomMetricGroup(
-                        title="Redis memory used (% of maxmemory)",
-                        metrics=[
-                            CustomMetricWithAlarm(
-                                metric=cloudwatch.Metric(
-                                    namespace="AWS/ElastiCache",
-                                    metric_name="DatabaseMemoryUsagePercentage",
-                                    dimensions_map={"CacheClusterId": cluster_id},
-                                    statistic="Maximum",
-                                    period=Duration.minutes(1),
-                                ),
-                                alarm_friendly_name="MemoryUsage",
-                                add_alarm={
-                                    WARNING: CustomThreshold(
-                                        threshold=config.cache_memory_percent,
-                                        comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
-                                    )
-                                },
-                            )
-                        ],
-                    )
-                ],
+                title="Redis memory used (% of maxmemory)",
+                metric=cloudwatch.Metric(
+                    namespace="AWS/ElastiCache",
+                    metric_name="DatabaseMemoryUsagePercentage",
+                    dimensions_map={"CacheClusterId": cluster_id},
+                    statistic="Maximum",
+                    period=Duration.minutes(1),
+                ),
+                metric_alarm_name="MemoryUsage",
+                threshold=config.cache_memory_percent,
             )
         self._tag_created_alarms()
+
+    def _warn_above(
+        self,
+        *,
+        alarm_friendly_name: str,
+        human_readable_name: str,
+        title: str,
+        metric: cloudwatch.Metric,
+        metric_alarm_name: str,
+        threshold: float,
+    ) -> None:
+        """One metric on the dashboard with a warning alarm above `threshold`."""
+        self.facade.monitor_custom(
+            alarm_friendly_name=alarm_friendly_name,
+            human_readable_name=human_readable_name,
+            metric_groups=[
+                CustomMetricGroup(
+                    title=title,
+                    metrics=[
+                        CustomMetricWithAlarm(
+                            metric=metric,
+                            alarm_friendly_name=metric_alarm_name,
+                            add_alarm={
+                                WARNING: CustomThreshold(
+                                    threshold=threshold,
+                                    comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+                                )
+                            },
+                        )
+                    ],
+                )
+            ],
+        )
 
     def notify_pipeline_failures(self, *, pipeline_name: str) -> events.Rule:
         """Failed executions of the CD pipeline (same account and region) to the warning topic.
