@@ -79,23 +79,19 @@ def test_s3_replication_to_a_bucket_in_another_region_fails_naming_the_resource(
     assert "ReplicationConfiguration" in report and "Property 7" in report
 
 
-def test_ecr_replication_to_another_region_fails() -> None:
-    app = _locked_app()
+def _ecr_replication(app, *, region: str, registry: str) -> None:  # type: ignore[no-untyped-def]
+    destination = ecr.CfnReplicationConfiguration.ReplicationDestinationProperty(region=region, registry_id=registry)
+    rule = ecr.CfnReplicationConfiguration.ReplicationRuleProperty(destinations=[destination])
     ecr.CfnReplicationConfiguration(
         stack_in_region(app),
         "Replication",
-        replication_configuration=ecr.CfnReplicationConfiguration.ReplicationConfigurationProperty(
-            rules=[
-                ecr.CfnReplicationConfiguration.ReplicationRuleProperty(
-                    destinations=[
-                        ecr.CfnReplicationConfiguration.ReplicationDestinationProperty(
-                            region="eu-central-1", registry_id="123456789012"
-                        )
-                    ]
-                )
-            ]
-        ),
+        replication_configuration=ecr.CfnReplicationConfiguration.ReplicationConfigurationProperty(rules=[rule]),
     )
+
+
+def test_ecr_replication_to_another_region_fails() -> None:
+    app = _locked_app()
+    _ecr_replication(app, region="eu-central-1", registry="123456789012")
     assert "ValidationFailed" in _synth_errors(app)
 
 
@@ -107,21 +103,7 @@ def test_multi_region_kms_key_fails() -> None:
 
 def test_same_region_replication_is_allowed() -> None:
     app = _locked_app()
-    ecr.CfnReplicationConfiguration(
-        stack_in_region(app),
-        "Replication",
-        replication_configuration=ecr.CfnReplicationConfiguration.ReplicationConfigurationProperty(
-            rules=[
-                ecr.CfnReplicationConfiguration.ReplicationRuleProperty(
-                    destinations=[
-                        ecr.CfnReplicationConfiguration.ReplicationDestinationProperty(
-                            region="af-south-1", registry_id="210987654321"
-                        )
-                    ]
-                )
-            ]
-        ),
-    )
+    _ecr_replication(app, region="af-south-1", registry="210987654321")
     app.synth()
 
 
