@@ -6,6 +6,10 @@ names itself). The same environment stack then gets different logical ids as a t
 (`cdk deploy CashTrace-Prod`) and inside a pipeline Stage, and CloudFormation would replace those
 resources when the other path deploys. Normalizing the embedded ids to stack-relative form gives
 both paths one template.
+
+`stabilize_logical_ids(stack)` runs once, after the stack is composed: it overrides the id of
+only those elements whose path embeds such an id. (Overriding `Stack.allocate_logical_id`
+instead would cost a Python callback on every one of CDK's ~5,000 id lookups per stack.)
 """
 
 from __future__ import annotations
@@ -13,6 +17,8 @@ from __future__ import annotations
 import hashlib
 import re
 from collections.abc import Sequence
+
+from aws_cdk import CfnElement, Stack
 
 _HIDDEN_ID = "Default"
 _HIDDEN_FROM_HUMAN_ID = "Resource"
@@ -53,3 +59,25 @@ def stable_logical_id(stack_path: str, element_path: str) -> str:
     relative = element_path.split("/")[len(stack_path.split("/")) :]
     prefix = stack_prefix(stack_path)
     return make_unique_id([without_absolute_ids(component, prefix) for component in relative])
+
+
+def stabilize_logical_ids(stack: Stack) -> list[str]:
+    """Give every element of `stack` whose path embeds an absolute unique id its stable id.
+
+    Call it when the stack is fully composed; returns the overridden paths (for tests).
+    """
+    stack_path = stack.node.path
+    prefix = stack_prefix(stack_path)
+    overridden = []
+    for construct in stack.node.find_all():
+        if not isinstance(construct, CfnElement):
+            continue
+        path = construct.node.path
+        if prefix not in path[len(stack_path) :]:
+            continue
+        components = path.split("/")[len(stack_path.split("/")) :]
+        stable = stable_logical_id(stack_path, path)
+        if stable != make_unique_id(components):
+            construct.override_logical_id(stable)
+            overridden.append(path)
+    return overridden

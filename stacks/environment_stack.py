@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import urlparse
 
-from aws_cdk import CfnElement, CfnOutput, Environment, Fn, Stack
+from aws_cdk import CfnOutput, Environment, Fn, Stack
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_ecs as ecs
 from aws_cdk import aws_iam as iam
@@ -19,7 +19,7 @@ from cashtrace_constructs.deployment_record import DeploymentEventForwarder
 from cashtrace_constructs.encryption import EnvironmentKey
 from cashtrace_constructs.errors import DeploymentError, ErrorCode
 from cashtrace_constructs.grafana import GrafanaService
-from cashtrace_constructs.logical_ids import stable_logical_id
+from cashtrace_constructs.logical_ids import stabilize_logical_ids
 from cashtrace_constructs.monitoring import Monitoring, redis_member_cluster_ids
 from cashtrace_constructs.network import Network
 from cashtrace_constructs.prometheus import PrometheusWorkspace, add_prometheus_collector
@@ -148,6 +148,8 @@ class CashTraceEnvironmentStack(Stack):
             DeploymentEventForwarder(self, "DeploymentEvents", target_account=deployment_events_account)
 
         nag_acknowledgments.acknowledge(self, config.name, strategy=config.deployment_strategy.type)
+        # The same logical ids whether this stack is top-level or inside a pipeline Stage.
+        stabilize_logical_ids(self)
 
     def _monitoring(self, config: EnvironmentConfig) -> None:
         """Dashboards, alarms and paging for everything above; the rollback alarms page as they are."""
@@ -260,10 +262,6 @@ class CashTraceEnvironmentStack(Stack):
             load_balancer_subnets=self.network.public_subnets,
             test_client_cidrs=nat_addresses,
         )
-
-    def _allocate_logical_id(self, cfn_element: CfnElement) -> str:
-        # The same id whether this stack is top-level or inside a pipeline Stage (logical_ids.py).
-        return stable_logical_id(self.node.path, cfn_element.node.path)
 
     @property
     def availability_zones(self) -> list[str]:

@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
-from aws_cdk import App, Names, Stack, Stage
+from aws_cdk import App, CfnResource, Names, Stack, Stage
 from constructs import Construct
 
-from cashtrace_constructs.logical_ids import make_unique_id, stable_logical_id, stack_prefix, without_absolute_ids
+from cashtrace_constructs.logical_ids import (
+    make_unique_id,
+    stabilize_logical_ids,
+    stable_logical_id,
+    stack_prefix,
+    without_absolute_ids,
+)
 
 
 def test_make_unique_id_is_cdks_algorithm() -> None:
@@ -35,3 +41,28 @@ def test_embedded_absolute_ids_normalize_to_the_same_text_in_a_stage_and_at_top_
 
 def test_ids_without_embedded_paths_are_left_as_cdk_makes_them() -> None:
     assert stable_logical_id("S", "S/Api/Service/Resource") == make_unique_id(["Api", "Service", "Resource"])
+
+
+def _compose(stack: Stack) -> list[str]:
+    """A rule whose id names its peer absolutely (as CDK's security-group rules do) and a plain resource."""
+    peer = Construct(stack, "Api")
+    CfnResource(Construct(stack, "Database"), f"from {Names.unique_id(peer)}:5432", type="AWS::SNS::Topic")
+    CfnResource(stack, "Plain", type="AWS::SNS::Topic")
+    return stabilize_logical_ids(stack)
+
+
+def _logical_ids(stack: Stack) -> set[str]:
+    return {stack.resolve(r.logical_id) for r in stack.node.find_all() if isinstance(r, CfnResource)}
+
+
+def test_stabilized_stacks_get_one_template_at_top_level_and_in_a_stage() -> None:
+    app = App()
+    top = Stack(app, "CashTrace-Prod")
+    staged = Stack(Stage(Stack(app, "CashTrace-Pipeline"), "Prod"), "Environment")
+    top_overridden, staged_overridden = _compose(top), _compose(staged)
+    peer_id = Names.unique_id(top.node.find_child("Api"))
+    assert top_overridden == [f"CashTrace-Prod/Database/from {peer_id}:5432"]
+    assert len(staged_overridden) == 1 and staged_overridden[0].startswith("CashTrace-Pipeline/Prod/Environment/")
+    ids = _logical_ids(top)
+    assert ids == _logical_ids(staged)
+    assert "Plain" in ids and len(ids) == 2
