@@ -279,3 +279,18 @@ def test_alarm_payloads_are_fixed_text_with_a_runbook_pointer(built: Built) -> N
         assert isinstance(description, str), logical_id
         assert "docs/monitoring.md#runbooks" in description
         assert "@" not in description
+
+
+def test_paging_and_warning_lists_hold_every_alarm_by_its_severity_tag(built: Built) -> None:
+    stack = Stack.of(built.monitoring)
+    by_tag: dict[str, set[str]] = {"critical": set(), "warning": set()}
+    for logical_id, alarm in _alarms(built.template).items():
+        tags = {t["Key"]: t["Value"] for t in alarm.get("Tags", [])}
+        by_tag[tags["cashtrace:severity"]].add(logical_id)
+
+    def ids(alarms: list[cloudwatch.IAlarm]) -> set[str]:
+        return {stack.get_logical_id(a.node.default_child) for a in alarms}  # type: ignore[arg-type]
+
+    assert ids(built.monitoring.paging_alarms) == by_tag["critical"]
+    assert ids(built.monitoring.warning_alarms) == by_tag["warning"]
+    assert by_tag["critical"] and by_tag["warning"]
