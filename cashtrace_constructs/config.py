@@ -224,6 +224,14 @@ class RollbackConfig:
     rollback_timeout: int
 
     def validate(self, path: str) -> None:
+        # Every environment, not only prod: the CT-P5 rule holds every deployment group to it, and
+        # staging rehearses the rollback prod relies on.
+        _require(
+            self.automatic,
+            ErrorCode.ROLLBACK_FAILED,
+            f"{path}.automatic",
+            "every environment must roll back automatically on failure and on its rollback alarms (Property 5)",
+        )
         _require_range(self.health_check_failures, 1, 10, ErrorCode.CONFIG_INVALID, f"{path}.health_check_failures")
         _require(
             0 < self.rollback_timeout <= MAX_ROLLBACK_TIMEOUT_SECONDS,
@@ -1126,12 +1134,6 @@ class EnvironmentConfig:
         self.monitoring.validate(f"{path}.monitoring")
 
         if self.is_production:
-            _require(
-                self.rollback.automatic,
-                ErrorCode.ROLLBACK_FAILED,
-                f"{path}.rollback.automatic",
-                "production must roll back automatically (Property 5)",
-            )
             _require(
                 self.infrastructure.networking.nat_gateways == self.infrastructure.networking.max_azs,
                 ErrorCode.RESOURCE_LIMIT,

@@ -81,7 +81,7 @@ def environment_configs(draw: st.DrawFn, name: str | None = None) -> Environment
         ),
         deployment_strategy=draw(deployment_strategies()),
         rollback=RollbackConfig(
-            automatic=production or draw(st.booleans()),
+            automatic=True,
             health_check_failures=draw(st.integers(1, 10)),
             # No faster than the shipped rollback alarms can make it (the model refuses that: test_config).
             rollback_timeout=draw(

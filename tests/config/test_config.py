@@ -147,14 +147,21 @@ def test_canary_percentage_only_with_canary_strategy(config: EnvironmentConfig, 
 
 
 @given(config=environment_configs(name="prod"))
-def test_prod_needs_a_nat_gateway_per_az_and_automatic_rollback(config: EnvironmentConfig) -> None:
+def test_prod_needs_a_nat_gateway_per_az(config: EnvironmentConfig) -> None:
     networking = replace(config.infrastructure.networking, nat_gateways=1)
     with pytest.raises(DeploymentError) as refused:
         _rebuild(config, infrastructure=replace(config.infrastructure, networking=networking))
     assert refused.value.code is ErrorCode.RESOURCE_LIMIT
+
+
+@given(config=environment_configs())
+def test_every_environment_must_roll_back_automatically(config: EnvironmentConfig) -> None:
+    # Found by the generated-configs synth: a dev config with manual rollback passed the model but
+    # failed the CT-P5 rule, which holds every deployment group to automatic rollback.
     with pytest.raises(DeploymentError) as refused:
         _rebuild(config, rollback=replace(config.rollback, automatic=False))
     assert refused.value.code is ErrorCode.ROLLBACK_FAILED
+    assert refused.value.field == f"{config.name}.rollback.automatic"
 
 
 def test_design_defines_six_codes_and_all_are_present() -> None:
