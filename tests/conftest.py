@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
-import fcntl
 import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
 from pathlib import Path
 from typing import Any
 
@@ -11,34 +15,61 @@ import pytest
 from aws_cdk.cx_api import CloudAssembly
 from hypothesis import HealthCheck, settings
 
-from stacks.app import build_app
-from tests.synth import make_app, templates_of, validation_report
+from tests.synth import templates_of, validation_report
 
 settings.register_profile("ci", max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 settings.register_profile("dev", max_examples=30, deadline=None)
 settings.load_profile("ci" if os.environ.get("CI") else "dev")
 
 
+# The real app is synthesized once per run, in a process of its own started here (tests/session_app.py);
+# pytest-xdist workers, started after this hook, inherit the variable and read the same cdk.out.
+_SESSION_OUTDIR = "CASHTRACE_TEST_CDK_OUT"
+_SYNTH_TIMEOUT_SECONDS = 600
+_synth_key = pytest.StashKey["subprocess.Popen[bytes]"]()
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    if hasattr(config, "workerinput") or config.option.collectonly or os.environ.get(_SESSION_OUTDIR):
+        return
+    outdir = Path(tempfile.mkdtemp(prefix="cashtrace-session-")) / "cdk.out"
+    os.environ[_SESSION_OUTDIR] = str(outdir)
+    with outdir.with_suffix(".log").open("w") as log:
+        config.stash[_synth_key] = subprocess.Popen(  # noqa: S603 - fixed argv
+            [sys.executable, "-m", "tests.session_app", str(outdir)],
+            cwd=Path(__file__).resolve().parent.parent,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    synth = config.stash.get(_synth_key, None)
+    if synth is None:
+        return
+    if synth.poll() is None:  # a run that needed no templates does not wait for them
+        synth.kill()
+        synth.wait()
+    shutil.rmtree(Path(os.environ.pop(_SESSION_OUTDIR)).parent, ignore_errors=True)
+
+
 @pytest.fixture(scope="session")
-def app_outdir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    # Under pytest-xdist every worker has its own base temp; their parent is shared by the run.
-    shared = tmp_path_factory.getbasetemp()
-    if os.environ.get("PYTEST_XDIST_WORKER"):
-        shared = shared.parent
-    return shared / "cdk.out"
+def app_outdir() -> Path:
+    return Path(os.environ[_SESSION_OUTDIR])
 
 
 @pytest.fixture(scope="session")
 def cloud_assembly(app_outdir: Path) -> CloudAssembly:
-    """The real app, synthesized once per run: the first worker synthesizes, the others read it."""
-    with (app_outdir.parent / "cdk.out.lock").open("w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        complete = app_outdir.parent / "cdk.out.complete"
-        if not complete.exists():
-            app = make_app(app_outdir, report_only=True)
-            build_app(app)
-            app.synth()
-            complete.touch()
+    """The real app as `cdk synth` writes it, once per run, shared by every worker."""
+    status = app_outdir.with_suffix(".status")
+    deadline = time.monotonic() + _SYNTH_TIMEOUT_SECONDS
+    while not status.exists():
+        if time.monotonic() > deadline:
+            pytest.fail(f"the session synth wrote nothing in {_SYNTH_TIMEOUT_SECONDS} s: see {app_outdir}.log")
+        time.sleep(0.1)
+    outcome = status.read_text()
+    if outcome != "ok":
+        pytest.fail(f"the session synth of the real app failed:\n{outcome}", pytrace=False)
     return CloudAssembly(str(app_outdir))
 
 
