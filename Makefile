@@ -6,7 +6,7 @@ export PATH := $(CURDIR)/node_modules/.bin:$(CURDIR)/$(VENV)/bin:$(PATH)
 PYTHON := $(VENV)/bin/python
 PYTEST_ARGS ?=
 
-.PHONY: synth test property-test snapshot-check lint workflow-lint typecheck security bench snapshot-update budgets clean
+.PHONY: synth test property-test snapshot-check lint workflow-lint typecheck security bench bench-breakdown snapshot-update budgets clean
 
 $(VENV)/.installed: pyproject.toml
 	python3 -m venv $(VENV)
@@ -69,6 +69,10 @@ security: deps $(CHECKOV_VENV)/.installed synth
 ## Times full synth against a one-bucket app with the same toolchain, and the test suite.
 bench: deps
 	$(PYTHON) scripts/benchmark.py
+
+## Where the full synth's time goes: import, build and synth, with and without the pipeline, nag, the validator.
+bench-breakdown: deps
+	$(PYTHON) scripts/bench/breakdown.py
 
 ## Worst-case rollback and scale-out seconds per environment (the Property 5 / 9 timing model).
 budgets: deps

@@ -35,7 +35,7 @@ def pytest_configure(config: pytest.Config) -> None:
     outdir = Path(tempfile.mkdtemp(prefix="cashtrace-session-")) / "cdk.out"
     os.environ[_SESSION_OUTDIR] = str(outdir)
     with outdir.with_suffix(".log").open("w") as log:
-        config.stash[_synth_key] = subprocess.Popen(  # noqa: S603 - fixed argv
+        config.stash[_synth_key] = subprocess.Popen(
             [sys.executable, "-m", "tests.session_app", str(outdir)],
             cwd=Path(__file__).resolve().parent.parent,
             stdout=log,
