@@ -53,6 +53,15 @@ def pytest_unconfigure(config: pytest.Config) -> None:
     shutil.rmtree(Path(os.environ.pop(_SESSION_OUTDIR)).parent, ignore_errors=True)
 
 
+_TEMPLATE_FIXTURES = frozenset({"app_outdir", "cloud_assembly", "templates", "app_validation_report"})
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    # Tests of the real app's templates run last, so the workers spend the synth's first seconds
+    # on everything else instead of waiting for it (a stable sort keeps each group's order).
+    items.sort(key=lambda item: bool(_TEMPLATE_FIXTURES & set(getattr(item, "fixturenames", ()))))
+
+
 @pytest.fixture(scope="session")
 def app_outdir() -> Path:
     return Path(os.environ[_SESSION_OUTDIR])
