@@ -1,6 +1,6 @@
 """`python -m stacks.budgets`: worst-case rollback and scale-out seconds per environment, from a fresh synth.
 
-Same timing model as the Property 5 and 9 rules (cashtrace_constructs/timing.py); exits 1 when
+Same timing paths as the Property 5 and 9 rules (cashtrace_constructs/checks/timing_paths.py); exits 1 when
 a budget is exceeded.
 """
 
@@ -13,23 +13,18 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from cashtrace_constructs.timing import (
-    SCALE_OUT_BUDGET_SECONDS,
-    ecs_scalable_targets,
-    rollback_paths,
-    scale_out_paths,
-)
+from cashtrace_constructs.checks.timing_paths import ecs_scalable_targets, rollback_paths, scale_out_paths
+from cashtrace_constructs.timing import SCALE_OUT_BUDGET_SECONDS
 from stacks.app import build_app, new_app
 
 
 def budgets(template: Mapping[str, Any]) -> dict[str, int | None]:
     """Worst-case seconds of one environment template (None where it has no such path)."""
-    resources = template.get("Resources") or {}
-    rollbacks = rollback_paths(resources)
+    rollbacks = rollback_paths(template)
     scale_outs = [
         path
-        for target, service in ecs_scalable_targets(resources)
-        for path in scale_out_paths(resources, target, service)
+        for target, service in ecs_scalable_targets(template)
+        for path in scale_out_paths(template, target, service)
     ]
     return {
         "rollback_seconds": max((p.seconds for p in rollbacks), default=None),
