@@ -14,7 +14,8 @@ from cashtrace_constructs.config import PipelineConfig
 from cashtrace_constructs.errors import DeploymentError, ErrorCode
 from cashtrace_constructs.logical_ids import stack_prefix, without_absolute_ids
 from stacks import environments
-from stacks.pipeline_stack import CashTracePipelineStack, cdk_cli_version, pinned_requirement
+from stacks.pipeline_stack import CashTracePipelineStack
+from stacks.pipeline_steps import cdk_cli_version, pinned_requirement
 from tests.synth import make_app
 
 PIPELINE = "CashTrace-Pipeline"
