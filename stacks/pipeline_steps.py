@@ -101,13 +101,13 @@ def synth_step(
 def security_gate_step(
     source: pipelines.IFileSetProducer, config: PipelineConfig, release_repository: ecr.IRepository
 ) -> pipelines.CodeBuildStep:
-    """The release image against its ECR scan findings (Property 3): `python -m lambdas.image_scan_gate`."""
+    """The release image against its ECR scan findings (Property 3): `python -m tools.image_scan_gate`."""
     return _step(
         "SecurityGate",
         source,
         install=f"python -m pip install --quiet {pinned_requirement('boto3')}",
         commands=[
-            "python -m lambdas.image_scan_gate"
+            "python -m tools.image_scan_gate"
             f" --repository {config.release_repository}"
             f" --release-manifest {config.release_manifest}"
             f" --threshold {config.security.vulnerability_severity_threshold}"

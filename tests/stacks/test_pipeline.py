@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import json
 from pathlib import Path
 from typing import Any
@@ -137,7 +138,9 @@ def test_security_gate_checks_the_release_image_at_the_configured_threshold(
 ) -> None:
     project = _project(template, "Staging", "SecurityGate", stages)
     (command,) = json.loads(project["Source"]["BuildSpec"])["phases"]["build"]["commands"]
-    assert command.startswith("python -m lambdas.image_scan_gate --repository cashtrace/api")
+    assert command.startswith("python -m tools.image_scan_gate --repository cashtrace/api")
+    # The module the step runs exists in the source the step checks out, as a runnable package.
+    assert importlib.util.find_spec(f"{command.split()[2]}.__main__") is not None
     assert "--threshold HIGH" in command and "--release-manifest release.json" in command
     statements = [
         statement
