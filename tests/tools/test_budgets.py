@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import copy
+import io
 from typing import Any
 
 from cashtrace_constructs.timing import SCALE_OUT_BUDGET_SECONDS, rollback_seconds
 from tests.checks.service_templates import compliant_template
 from tools.budgets import budgets, within_budget
+from tools.budgets.__main__ import report
 
 Templates = dict[str, dict[str, Any]]
 
@@ -41,3 +43,15 @@ def test_a_service_without_a_step_scale_out_path_is_not_within_budget() -> None:
     result = budgets(template)
     assert result["scale_out_seconds"] is None
     assert not within_budget(result)
+
+
+def test_the_report_marks_the_environment_over_budget_and_fails() -> None:
+    within = budgets(compliant_template())
+    over = dict(within, scale_out_seconds=SCALE_OUT_BUDGET_SECONDS + 1)
+    out = io.StringIO()
+    assert report({"dev": within}, out=io.StringIO())
+    assert not report({"dev": within, "prod": over}, out=out)
+    header, dev, prod = out.getvalue().splitlines()
+    assert header.split() == ["environment", "rollback", "budget", "scale-out", "budget"]
+    assert dev.split()[0] == "dev" and dev.endswith("ok")
+    assert prod.split()[0] == "prod" and prod.endswith("OVER BUDGET") and f"{SCALE_OUT_BUDGET_SECONDS + 1}s" in prod
