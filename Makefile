@@ -58,7 +58,7 @@ workflow-lint: deps
 	zizmor --offline --persona pedantic .github/workflows
 
 typecheck: deps
-	mypy cashtrace_constructs stacks lambdas app.py
+	mypy cashtrace_constructs stacks lambdas tools app.py
 
 ## Property 3: bandit, pip-audit, detect-secrets, cfn-lint and checkov over cdk.out, judged by
 ## security/policy.yaml (failing severity and every justified exception). cdk-nag runs in synth.
@@ -76,7 +76,7 @@ bench-breakdown: deps
 
 ## Worst-case rollback and scale-out seconds per environment (the Property 5 / 9 timing model).
 budgets: deps
-	CDK_VALIDATION=false $(PYTHON) -m stacks.budgets
+	CDK_VALIDATION=false $(PYTHON) -m tools.budgets
 
 clean:
 	rm -rf cdk.out .pytest_cache .coverage

@@ -62,10 +62,10 @@ def main() -> None:
         verdict = "ok" if suite <= SUITE_GOAL_SECONDS else "OVER GOAL"
         print(f"test suite (make test)       : {suite:6.2f} s  (goal <= {SUITE_GOAL_SECONDS:.0f} s: {verdict})")
 
-    budgets = ROOT / "stacks" / "budgets.py"
+    budgets = ROOT / "tools" / "budgets"
     if budgets.exists():
         print()
-        subprocess.run([sys.executable, "-m", "stacks.budgets"], cwd=ROOT, check=True)
+        subprocess.run([sys.executable, "-m", "tools.budgets"], cwd=ROOT, check=True)
 
 
 def _fmt(values: list[float]) -> str:

@@ -7,12 +7,8 @@ construction time here and checked again on the synthesized template by `staging
 
 from __future__ import annotations
 
-import json
-import re
-import tomllib
 from collections.abc import Sequence
 from dataclasses import replace
-from pathlib import Path
 from typing import Any
 
 from aws_cdk import CfnResource, Duration, Environment, RemovalPolicy, Stack, pipelines
@@ -37,39 +33,10 @@ from cashtrace_constructs.promotion import PlannedStage, check_promotion
 from stacks import nag_acknowledgments
 from stacks.environments import github_oidc
 from stacks.nag_acknowledgments import github_oidc_access
+from stacks.pipeline_steps import build_defaults, cdk_cli_version, live_tests_step, security_gate_step, synth_step
 from stacks.stage import CashTraceStage
 
-ROOT = Path(__file__).resolve().parent.parent
 PIPELINE_ENVIRONMENT = "pipeline"
-BUILD_IMAGE = codebuild.LinuxBuildImage.STANDARD_7_0
-# CodeBuild standard 7.0 runtimes; pyproject allows 3.11-3.12 and jsii needs the Node 22 that
-# `npm ci` installs from package-lock.json (node_modules/.bin/node).
-RUNTIME_VERSIONS = {"python": "3.11", "nodejs": "20"}
-
-
-def cdk_cli_version(package_json: Path = ROOT / "package.json") -> str:
-    """The aws-cdk CLI pinned in package.json, so self-mutation and asset steps use the same CLI."""
-    version = json.loads(package_json.read_text())["devDependencies"]["aws-cdk"]
-    if not re.fullmatch(r"\d+\.\d+\.\d+", version):
-        raise DeploymentError(
-            ErrorCode.CONFIG_INVALID,
-            f"package.json must pin aws-cdk to an exact version, got {version!r}",
-            field="package.json.devDependencies.aws-cdk",
-        )
-    return str(version)
-
-
-def pinned_requirement(package: str, pyproject: Path = ROOT / "pyproject.toml") -> str:
-    """`package==version` exactly as pinned in pyproject.toml's dependency groups."""
-    groups: dict[str, list[Any]] = tomllib.loads(pyproject.read_text())["dependency-groups"]
-    for requirement in (item for group in groups.values() for item in group if isinstance(item, str)):
-        if re.fullmatch(rf"{re.escape(package)}==[\w.]+", requirement, flags=re.IGNORECASE):
-            return requirement
-    raise DeploymentError(
-        ErrorCode.CONFIG_INVALID,
-        f"{package} is not pinned (==) in pyproject.toml",
-        field=f"pyproject.dependency-groups.{package}",
-    )
 
 
 class CashTracePipelineStack(Stack):
@@ -156,13 +123,8 @@ class CashTracePipelineStack(Stack):
             self_mutation=True,
             artifact_bucket=self.artifact_bucket,
             cli_version=cdk_cli_version(),
-            synth=self._synth_step(environments),
-            code_build_defaults=pipelines.CodeBuildOptions(
-                build_environment=codebuild.BuildEnvironment(
-                    build_image=BUILD_IMAGE, privileged=False, compute_type=codebuild.ComputeType.MEDIUM
-                ),
-                timeout=Duration.minutes(60),
-            ),
+            synth=synth_step(self.source, environments, pipeline_account=config.account),
+            code_build_defaults=build_defaults(),
         )
         self.stages: dict[str, CashTraceStage] = {}
         # Pipeline stage name -> environment, for the deployment record.
@@ -296,27 +258,6 @@ class CashTracePipelineStack(Stack):
             removal_policy=RemovalPolicy.RETAIN,
         )
 
-    def _synth_step(self, environments: Sequence[EnvironmentConfig]) -> pipelines.CodeBuildStep:
-        # The accounts the pipeline was deployed with, so its own synth renders the same stacks.
-        accounts = {
-            f"CASHTRACE_{environment.name.upper()}_ACCOUNT": environment.infrastructure.account
-            for environment in environments
-        }
-        return pipelines.CodeBuildStep(
-            "Synth",
-            input=self.source,
-            env={**accounts, "CASHTRACE_PIPELINE_ACCOUNT": self.config.account, "CI": "true"},
-            partial_build_spec=codebuild.BuildSpec.from_object(
-                {"phases": {"install": {"runtime-versions": RUNTIME_VERSIONS}}}
-            ),
-            # `make deps` installs from the lock files: `npm ci` (CLI and Node 22) and the pinned venv.
-            install_commands=["make deps"],
-            # The whole suite (with the coverage gate), then the CLI synth that cdk-nag, the region
-            # lock and our rules gate.
-            commands=["make test", "make synth"],
-            primary_output_directory="cdk.out",
-        )
-
     def _plan(self, environment: EnvironmentConfig, *, approval: bool | None, tested: bool) -> PlannedStage:
         return PlannedStage(
             environment=environment.name,
@@ -359,47 +300,10 @@ class CashTracePipelineStack(Stack):
             )
         if not self._planned[:-1]:
             # The first stage ships the image first: check it against its scan findings (Property 3).
-            pre.append(self._security_gate())
+            pre.append(security_gate_step(self.source, self.config, self.release_repository))
         if tests:
             suite = "integration" if not environment.environment.requires_approval else "smoke"
-            post.append(
-                pipelines.CodeBuildStep(
-                    f"{suite.capitalize()}Tests",
-                    input=self.source,
-                    env_from_cfn_outputs={"CASHTRACE_BASE_URL": service_url},
-                    partial_build_spec=codebuild.BuildSpec.from_object(
-                        {"phases": {"install": {"runtime-versions": RUNTIME_VERSIONS}}}
-                    ),
-                    # The live tests use the standard library's HTTP client: pytest is all they need.
-                    install_commands=[f"python -m pip install --quiet {pinned_requirement('pytest')}"],
-                    # --confcutdir: the repo's top conftest synthesizes the CDK app; these tests need none of it.
-                    commands=[f"python -m pytest tests/{suite} --confcutdir=tests/{suite} -p no:cacheprovider -q"],
-                )
-            )
+            post.append(live_tests_step(self.source, suite, service_url))
         self.pipeline.add_stage(stage, pre=pre, post=post)
         self.stages[environment.name] = stage
         return stage
-
-    def _security_gate(self) -> pipelines.CodeBuildStep:
-        config = self.config
-        return pipelines.CodeBuildStep(
-            "SecurityGate",
-            input=self.source,
-            partial_build_spec=codebuild.BuildSpec.from_object(
-                {"phases": {"install": {"runtime-versions": RUNTIME_VERSIONS}}}
-            ),
-            install_commands=[f"python -m pip install --quiet {pinned_requirement('boto3')}"],
-            commands=[
-                "python -m lambdas.image_scan_gate"
-                f" --repository {config.release_repository}"
-                f" --release-manifest {config.release_manifest}"
-                f" --threshold {config.security.vulnerability_severity_threshold}"
-                f" --wait-seconds {config.scan_wait_seconds}"
-            ],
-            role_policy_statements=[
-                iam.PolicyStatement(
-                    actions=["ecr:DescribeImageScanFindings", "ecr:DescribeImages"],
-                    resources=[self.release_repository.repository_arn],
-                )
-            ],
-        )

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -51,9 +51,3 @@ def unacknowledged(report: Mapping[str, Any]) -> list[str]:
         for violation in plugin.get("violations", [])
         for construct in violation.get("violatingConstructs", [])
     ]
-
-
-def resources(template: Mapping[str, Any], resource_type: str) -> Iterator[tuple[str, dict[str, Any]]]:
-    for logical_id, resource in template.get("Resources", {}).items():
-        if resource["Type"] == resource_type:
-            yield logical_id, resource

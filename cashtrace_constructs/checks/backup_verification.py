@@ -9,6 +9,7 @@ from itertools import pairwise
 from typing import Any
 
 from cashtrace_constructs.checks.rule import Finding, StackRule, SynthesizedStack
+from cashtrace_constructs.checks.template import of_type, references
 
 MIN_BACKUP_RETENTION_DAYS = 7
 MAX_RESTORE_TEST_INTERVAL_DAYS = 7.0
@@ -20,28 +21,6 @@ _RATE_RE = re.compile(r"^rate\(\s*(\d+)\s+(minute|minutes|hour|hours|day|days)\s
 _CRON_RE = re.compile(r"^cron\((.+)\)$")
 _UNIT_DAYS = {"minute": 1 / 1440, "hour": 1 / 24, "day": 1.0}
 _WEEKDAYS = ("SUN", "MON", "TUE", "WED", "THU", "FRI", "SAT")
-
-
-def referenced_ids(value: Any) -> set[str]:
-    """Logical ids a template value refers to through Ref, Fn::GetAtt or Fn::Sub."""
-    found: set[str] = set()
-    if isinstance(value, Mapping):
-        for key, item in value.items():
-            if key == "Ref" and isinstance(item, str):
-                found.add(item)
-            elif key == "Fn::GetAtt":
-                target = item[0] if isinstance(item, list) else str(item).split(".", 1)[0]
-                found.add(str(target))
-            elif key == "Fn::Sub" and isinstance(item, (str, list)):
-                text = item if isinstance(item, str) else item[0]
-                found.update(name.split(".", 1)[0] for name in re.findall(r"\$\{([^!}][^}]*)\}", str(text)))
-                found |= referenced_ids(item)
-            else:
-                found |= referenced_ids(item)
-    elif isinstance(value, list):
-        for item in value:
-            found |= referenced_ids(item)
-    return found
 
 
 def _weekday_numbers(field: str) -> set[int] | None:
@@ -106,7 +85,7 @@ class BackupVerification(StackRule):
     fix = "Compose the database with DatabaseBackups (cashtrace_constructs/backup.py) and keep retention >= 7 days."
 
     def check_stack(self, stack: SynthesizedStack) -> Iterable[Finding]:
-        databases = [(lid, r) for t in DATABASE_TYPES for lid, r in stack.resources_of_type(t)]
+        databases = list(of_type(stack.template, *DATABASE_TYPES))
         if not databases:
             return
         backed_up = self._backed_up_ids(stack)
@@ -167,13 +146,13 @@ class BackupVerification(StackRule):
 
     @staticmethod
     def _backed_up_ids(stack: SynthesizedStack) -> set[str]:
-        plans = {lid for lid, _ in stack.resources_of_type("AWS::Backup::BackupPlan")}
+        plans = {lid for lid, _ in of_type(stack.template, "AWS::Backup::BackupPlan")}
         selected: set[str] = set()
-        for _, selection in stack.resources_of_type("AWS::Backup::BackupSelection"):
+        for _, selection in of_type(stack.template, "AWS::Backup::BackupSelection"):
             properties = selection.get("Properties") or {}
-            if not referenced_ids(properties.get("BackupPlanId")) & plans:
+            if not references(properties.get("BackupPlanId")) & plans:
                 continue
-            selected |= referenced_ids((properties.get("BackupSelection") or {}).get("Resources"))
+            selected |= references((properties.get("BackupSelection") or {}).get("Resources"))
         return selected
 
     @staticmethod
@@ -181,7 +160,7 @@ class BackupVerification(StackRule):
         """Database logical id -> schedule expressions of the restore testing plans that select it."""
         plans: dict[str, str] = {}
         plan_by_id: dict[str, str] = {}
-        for logical_id, plan in stack.resources_of_type("AWS::Backup::RestoreTestingPlan"):
+        for logical_id, plan in of_type(stack.template, "AWS::Backup::RestoreTestingPlan"):
             properties = plan.get("Properties") or {}
             schedule = str(properties.get("ScheduleExpression", ""))
             name = properties.get("RestoreTestingPlanName")
@@ -189,16 +168,16 @@ class BackupVerification(StackRule):
                 plans[name] = schedule
             plan_by_id[logical_id] = schedule
         tested: dict[str, list[str]] = {}
-        for _, selection in stack.resources_of_type("AWS::Backup::RestoreTestingSelection"):
+        for _, selection in of_type(stack.template, "AWS::Backup::RestoreTestingSelection"):
             properties = selection.get("Properties") or {}
             plan_name = properties.get("RestoreTestingPlanName")
             if isinstance(plan_name, str) and plan_name in plans:
                 schedule = plans[plan_name]
             else:
-                matches = [plan_by_id[i] for i in referenced_ids(plan_name) if i in plan_by_id]
+                matches = [plan_by_id[i] for i in references(plan_name) if i in plan_by_id]
                 if not matches:
                     continue
                 schedule = matches[0]
-            for database_id in referenced_ids(properties.get("ProtectedResourceArns")):
+            for database_id in references(properties.get("ProtectedResourceArns")):
                 tested.setdefault(database_id, []).append(schedule)
         return tested

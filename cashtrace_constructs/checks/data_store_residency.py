@@ -10,8 +10,8 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Any
 
-from cashtrace_constructs.checks.backup_verification import referenced_ids
 from cashtrace_constructs.checks.rule import Finding, StackRule, SynthesizedStack
+from cashtrace_constructs.checks.template import of_type, references
 from cashtrace_constructs.errors import ErrorCode
 
 Properties = Mapping[str, Any]
@@ -93,7 +93,7 @@ class DataStoreResidency(StackRule):
 
     def check_stack(self, stack: SynthesizedStack) -> Iterable[Finding]:
         code = ErrorCode.RESIDENCY_VIOLATION.value
-        vaults = {lid for lid, _ in stack.resources_of_type("AWS::Backup::BackupVault")}
+        vaults = {lid for lid, _ in of_type(stack.template, "AWS::Backup::BackupVault")}
         for logical_id, resource in stack.resources.items():
             kind = str(resource.get("Type", ""))
             properties = resource.get("Properties") or {}
@@ -117,7 +117,7 @@ class DataStoreResidency(StackRule):
         for rule_index, rule in enumerate(rules):
             for action_index, action in enumerate(rule.get("CopyActions") or []):
                 destination = action.get("DestinationBackupVaultArn")
-                if not referenced_ids(destination) & local_vaults:
+                if not references(destination) & local_vaults:
                     yield (
                         f"Properties.BackupPlan.BackupPlanRule[{rule_index}].CopyActions[{action_index}]",
                         f"copies recovery points to {destination!r}, which is not a vault of this stack",

@@ -11,6 +11,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from cashtrace_constructs.checks.rule import Finding, StackRule, SynthesizedStack
+from cashtrace_constructs.checks.template import of_type
 
 SEVERITY_TAG = "cashtrace:severity"
 ALARM_TYPES = ("AWS::CloudWatch::Alarm", "AWS::CloudWatch::CompositeAlarm")
@@ -33,9 +34,9 @@ def _referenced_id(value: Any) -> str | None:
 
 def paging_topics(stack: SynthesizedStack) -> set[str]:
     """Topics of this template with an HTTPS subscription whose endpoint is a Secrets Manager reference."""
-    topics = {logical_id for logical_id, _ in stack.resources_of_type("AWS::SNS::Topic")}
+    topics = {logical_id for logical_id, _ in of_type(stack.template, "AWS::SNS::Topic")}
     paging: set[str] = set()
-    for _, subscription in stack.resources_of_type("AWS::SNS::Subscription"):
+    for _, subscription in of_type(stack.template, "AWS::SNS::Subscription"):
         properties = subscription.get("Properties") or {}
         topic = _referenced_id(properties.get("TopicArn"))
         endpoint = properties.get("Endpoint")
@@ -60,7 +61,7 @@ class EveryAlarmHasAction(StackRule):
 
     def check_stack(self, stack: SynthesizedStack) -> Iterable[Finding]:
         paging = paging_topics(stack)
-        for logical_id, subscription in stack.resources_of_type("AWS::SNS::Subscription"):
+        for logical_id, subscription in of_type(stack.template, "AWS::SNS::Subscription"):
             properties = subscription.get("Properties") or {}
             endpoint = properties.get("Endpoint")
             if str(properties.get("Protocol", "")).lower() in ("http", "https") and not (
@@ -73,9 +74,8 @@ class EveryAlarmHasAction(StackRule):
                     logical_id=logical_id,
                     location="Properties.Endpoint",
                 )
-        for alarm_type in ALARM_TYPES:
-            for logical_id, alarm in stack.resources_of_type(alarm_type):
-                yield from self._check_alarm(stack, logical_id, alarm, paging)
+        for logical_id, alarm in of_type(stack.template, *ALARM_TYPES):
+            yield from self._check_alarm(stack, logical_id, alarm, paging)
 
     def _check_alarm(
         self, stack: SynthesizedStack, logical_id: str, alarm: Mapping[str, Any], paging: set[str]

@@ -6,17 +6,10 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from cashtrace_constructs.checks.rule import Finding, StackRule, SynthesizedStack
+from cashtrace_constructs.checks.template import of_type, properties, references
+from cashtrace_constructs.checks.timing_paths import alarm_timing, deployment_group_alarms, rollback_paths
 from cashtrace_constructs.errors import ErrorCode
-from cashtrace_constructs.timing import (
-    CODEDEPLOY_ALARM_REACTION_SECONDS,
-    alarm_detection_seconds,
-    alarm_timing,
-    deployment_group_alarms,
-    of_type,
-    properties,
-    references,
-    rollback_paths,
-)
+from cashtrace_constructs.timing import CODEDEPLOY_ALARM_REACTION_SECONDS, alarm_detection_seconds
 
 _REQUIRED_EVENTS = ("DEPLOYMENT_FAILURE", "DEPLOYMENT_STOP_ON_ALARM")
 
@@ -33,8 +26,7 @@ class RollbackBudget(StackRule):
 
     def check_stack(self, stack: SynthesizedStack) -> Iterable[Finding]:
         code = ErrorCode.ROLLBACK_FAILED.value
-        resources = stack.resources
-        for path in rollback_paths(resources):
+        for path in rollback_paths(stack.template):
             if path.seconds > path.budget_seconds:
                 yield self.finding(
                     stack,
@@ -42,9 +34,9 @@ class RollbackBudget(StackRule):
                     f"{path.budget_seconds} s budget of deployment group {path.deployment_group}",
                     logical_id=path.alarm,
                 )
-        for group_id, group in of_type(resources, "AWS::CodeDeploy::DeploymentGroup"):
+        for group_id, group in of_type(stack.template, "AWS::CodeDeploy::DeploymentGroup"):
             yield from self._check_group(stack, group_id, group, code)
-        for service_id, service in of_type(resources, "AWS::ECS::Service"):
+        for service_id, service in of_type(stack.template, "AWS::ECS::Service"):
             props = properties(service)
             if (props.get("DeploymentController") or {}).get("Type", "ECS") != "ECS":
                 continue

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import json
 from abc import ABC, abstractmethod
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+from cashtrace_constructs.checks.template import Resources, resources_of
 
 
 @dataclass(frozen=True)
@@ -23,13 +25,8 @@ class SynthesizedStack:
     template_path: str | None = None
 
     @property
-    def resources(self) -> Mapping[str, Mapping[str, Any]]:
-        return self.template.get("Resources") or {}
-
-    def resources_of_type(self, resource_type: str) -> Iterator[tuple[str, Mapping[str, Any]]]:
-        for logical_id, resource in self.resources.items():
-            if resource.get("Type") == resource_type:
-                yield logical_id, resource
+    def resources(self) -> Resources:
+        return resources_of(self.template)
 
     def construct_path_of(self, logical_id: str) -> str:
         metadata = (self.resources.get(logical_id) or {}).get("Metadata") or {}

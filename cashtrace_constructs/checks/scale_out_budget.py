@@ -5,8 +5,9 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from cashtrace_constructs.checks.rule import Finding, StackRule, SynthesizedStack
+from cashtrace_constructs.checks.timing_paths import ecs_scalable_targets, scale_out_paths
 from cashtrace_constructs.errors import ErrorCode
-from cashtrace_constructs.timing import SCALE_OUT_BUDGET_SECONDS, ecs_scalable_targets, scale_out_paths
+from cashtrace_constructs.timing import SCALE_OUT_BUDGET_SECONDS
 
 
 class ScaleOutBudget(StackRule):
@@ -20,8 +21,8 @@ class ScaleOutBudget(StackRule):
 
     def check_stack(self, stack: SynthesizedStack) -> Iterable[Finding]:
         code = ErrorCode.RESOURCE_LIMIT.value
-        for target_id, service_id in ecs_scalable_targets(stack.resources):
-            paths = scale_out_paths(stack.resources, target_id, service_id)
+        for target_id, service_id in ecs_scalable_targets(stack.template):
+            paths = scale_out_paths(stack.template, target_id, service_id)
             if not paths:
                 yield self.finding(
                     stack,

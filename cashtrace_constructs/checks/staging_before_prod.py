@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from cashtrace_constructs.checks.rule import Finding, StackRule, SynthesizedStack
+from cashtrace_constructs.checks.template import of_type
 from cashtrace_constructs.errors import ErrorCode
 
 # Modes that change the stack; CHANGE_SET_REPLACE only prepares a change set.
@@ -78,7 +79,7 @@ class StagingBeforeProd(StackRule):
         self.staging_stacks = tuple(staging_stacks)
 
     def check_stack(self, stack: SynthesizedStack) -> Iterable[Finding]:
-        for logical_id, pipeline in stack.resources_of_type("AWS::CodePipeline::Pipeline"):
+        for logical_id, pipeline in of_type(stack.template, "AWS::CodePipeline::Pipeline"):
             for problem in self.problems(pipeline_actions(pipeline)):
                 yield self.finding(
                     stack,

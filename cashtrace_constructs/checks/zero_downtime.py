@@ -6,16 +6,14 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from cashtrace_constructs.checks.rule import Finding, StackRule, SynthesizedStack
-from cashtrace_constructs.errors import ErrorCode
-from cashtrace_constructs.timing import (
-    LONGEST_REQUEST_METADATA,
-    ZERO_DOWNTIME_EXEMPTION,
-    of_type,
-    properties,
-    references,
+from cashtrace_constructs.checks.template import of_type, properties, references
+from cashtrace_constructs.checks.timing_paths import (
+    DEFAULT_HEALTHY_THRESHOLD,
     service_target_groups,
     target_group_time_to_healthy,
 )
+from cashtrace_constructs.errors import ErrorCode
+from cashtrace_constructs.timing import LONGEST_REQUEST_METADATA, ZERO_DOWNTIME_EXEMPTION
 
 
 def _deregistration_delay(target_group: Mapping[str, Any]) -> int:
@@ -37,7 +35,7 @@ class ZeroDowntime(StackRule):
     def check_stack(self, stack: SynthesizedStack) -> Iterable[Finding]:
         resources = stack.resources
         code = ErrorCode.HEALTH_CHECK_FAILED.value
-        for service_id, service in of_type(resources, "AWS::ECS::Service"):
+        for service_id, service in of_type(stack.template, "AWS::ECS::Service"):
             # A single-writer service (Grafana on SQLite) that says why it stops before it starts.
             if ZERO_DOWNTIME_EXEMPTION in (service.get("Metadata") or {}):
                 continue
@@ -45,14 +43,14 @@ class ZeroDowntime(StackRule):
             # The green target group is only named by the deployment group, not by the service.
             swapped = {
                 ref
-                for _, group in of_type(resources, "AWS::CodeDeploy::DeploymentGroup")
+                for _, group in of_type(stack.template, "AWS::CodeDeploy::DeploymentGroup")
                 if service_id in references(properties(group).get("ECSServices"))
                 for pair in (properties(group).get("LoadBalancerInfo") or {}).get("TargetGroupPairInfoList") or []
                 for ref in references(pair.get("TargetGroups"))
             }
             target_groups = sorted(
                 tg
-                for tg in set(service_target_groups(resources, service_id)) | swapped
+                for tg in set(service_target_groups(stack.template, service_id)) | swapped
                 if (resources.get(tg) or {}).get("Type") == "AWS::ElasticLoadBalancingV2::TargetGroup"
             )
             if not target_groups:
@@ -93,7 +91,7 @@ class ZeroDowntime(StackRule):
                 f"{code}: target group {tg_id} drains for {delay} s, less than the longest request ({longest} s)",
                 logical_id=tg_id,
             )
-        if int(props.get("HealthyThresholdCount") or 5) < 2:
+        if int(props.get("HealthyThresholdCount") or DEFAULT_HEALTHY_THRESHOLD) < 2:
             yield self.finding(stack, f"{code}: target group {tg_id} trusts a single health check", logical_id=tg_id)
         timeout, interval = props.get("HealthCheckTimeoutSeconds"), props.get("HealthCheckIntervalSeconds")
         if timeout is not None and interval is not None and int(timeout) >= int(interval):
@@ -120,10 +118,9 @@ class ZeroDowntime(StackRule):
                     )
 
     def _check_test_traffic(self, stack: SynthesizedStack, service_id: str, code: str) -> Iterable[Finding]:
-        resources = stack.resources
         groups = [
             (group_id, properties(group))
-            for group_id, group in of_type(resources, "AWS::CodeDeploy::DeploymentGroup")
+            for group_id, group in of_type(stack.template, "AWS::CodeDeploy::DeploymentGroup")
             if service_id in references(properties(group).get("ECSServices"))
         ]
         if not groups:
@@ -139,7 +136,7 @@ class ZeroDowntime(StackRule):
             hooked = any(
                 group_id in references(properties(resource))
                 and "AfterAllowTestTraffic" in str(properties(resource).get("revisionAppSpecContent"))
-                for _, resource in of_type(resources, "Custom::EcsDeployment")
+                for _, resource in of_type(stack.template, "Custom::EcsDeployment")
             )
             if not hooked:
                 yield self.finding(

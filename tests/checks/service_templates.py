@@ -5,7 +5,7 @@ from __future__ import annotations
 import copy
 from typing import Any
 
-from cashtrace_constructs.checks.rule import SynthesizedStack
+from cashtrace_constructs.checks.rule import Rule, SynthesizedStack
 from cashtrace_constructs.timing import LONGEST_REQUEST_METADATA, ROLLBACK_BUDGET_METADATA
 
 
@@ -117,3 +117,8 @@ def compliant_template() -> dict[str, Any]:
 
 def stack(template: dict[str, Any]) -> SynthesizedStack:
     return SynthesizedStack(name="Test", construct_path="Test", template=template, region="af-south-1")
+
+
+def findings(rule: Rule, template: dict[str, Any]) -> list[str]:
+    """`where: message` of each finding of `rule` on one hand-written template."""
+    return [f"{f.where}: {f.message}" for f in rule.check([stack(template)])]

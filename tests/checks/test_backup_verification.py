@@ -9,7 +9,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from cashtrace_constructs.checks import BackupVerification, SynthesizedStack, default_rules, evaluate
-from cashtrace_constructs.checks.backup_verification import referenced_ids, schedule_interval_days
+from cashtrace_constructs.checks.backup_verification import schedule_interval_days
+from cashtrace_constructs.checks.template import of_type, references
 from tests.conftest import ENVIRONMENT_STACKS
 
 DB_ARN = {"Fn::Join": ["", ["arn:aws:rds:af-south-1:123456789012:db:", {"Ref": "Db"}]]}
@@ -144,7 +145,7 @@ def test_any_set_of_weekdays_is_at_least_weekly(days: set[str]) -> None:
 
 def test_references_are_found_through_joins_and_subs() -> None:
     value = [DB_ARN, {"Fn::Sub": "arn:${AWS::Partition}:rds:x:y:db:${Other}"}, {"Fn::GetAtt": "Third.Arn"}]
-    assert referenced_ids(value) == {"Db", "Other", "Third", "AWS::Partition"}
+    assert references(value) == {"Db", "Other", "Third", "AWS::Partition"}
 
 
 def test_the_real_environment_stacks_satisfy_property_8(templates: dict[str, dict[str, Any]]) -> None:
@@ -152,4 +153,4 @@ def test_the_real_environment_stacks_satisfy_property_8(templates: dict[str, dic
         stack = SynthesizedStack(name=name, construct_path=name, template=templates[name], region="af-south-1")
         assert [f for f in evaluate(default_rules(), [stack]) if f.rule_id.startswith("CT-P8")] == []
         # ... and there is a database for the rule to judge, so the silence above means something.
-        assert any(r["Type"] == "AWS::RDS::DBInstance" for r in templates[name]["Resources"].values())
+        assert any(of_type(templates[name], "AWS::RDS::DBInstance"))

@@ -11,6 +11,7 @@ from aws_cdk import Validations
 from aws_cdk import aws_cloudwatch as cloudwatch
 
 from cashtrace_constructs.checks import CashTraceChecks, EveryAlarmHasAction, SynthesizedStack, default_rules, evaluate
+from cashtrace_constructs.checks.template import of_type
 from cashtrace_constructs.config import MonitoringConfig
 from cashtrace_constructs.encryption import EnvironmentKey
 from cashtrace_constructs.monitoring import Monitoring
@@ -97,7 +98,7 @@ def test_rule_is_part_of_the_default_rules() -> None:
 
 def test_real_environment_template_without_an_alarm_action_fails(templates: dict[str, dict[str, Any]]) -> None:
     template = copy.deepcopy(templates["CashTrace-Prod"])
-    alarms = [r for r in template["Resources"].values() if r["Type"] == "AWS::CloudWatch::Alarm"]
+    alarms = [r for _, r in of_type(template, "AWS::CloudWatch::Alarm")]
     assert alarms, "the environment stack has alarms"
     stack = SynthesizedStack(name="CashTrace-Prod", construct_path="CashTrace-Prod", template=template)
     assert _findings(stack) == []

@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from hypothesis import given
 from hypothesis import strategies as st
 
 from cashtrace_constructs.checks import RollbackBudget
 from cashtrace_constructs.timing import rollback_seconds
-from tests.checks.service_templates import compliant_template, stack
+from tests.checks.service_templates import compliant_template, findings
 
 
-def _findings(template: dict) -> list[str]:  # type: ignore[type-arg]
-    return [f"{f.where}: {f.message}" for f in RollbackBudget().check([stack(template)])]
+def _findings(template: dict[str, Any]) -> list[str]:
+    return findings(RollbackBudget(), template)
 
 
 def test_compliant_service_has_no_finding() -> None:

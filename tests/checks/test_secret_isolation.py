@@ -15,7 +15,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from cashtrace_constructs.checks import CashTraceChecks, SecretIsolation, SynthesizedStack, evaluate
-from cashtrace_constructs.checks.secret_isolation import stack_environment
+from cashtrace_constructs.checks.secret_reach import stack_environment
+from cashtrace_constructs.checks.template import of_type
 from cashtrace_constructs.secrets import isolation_statements
 from tests.conftest import ENVIRONMENT_STACKS
 from tests.synth import make_app, validation_report
@@ -158,7 +159,7 @@ def test_the_real_app_is_compliant_and_every_secret_is_seen(
     ]
     assert (
         len(_findings(*stripped))
-        == sum(1 for s in stacks for _ in s.resources_of_type("AWS::SecretsManager::Secret"))
+        == sum(1 for s in stacks for _ in of_type(s.template, "AWS::SecretsManager::Secret"))
         >= len(ENVIRONMENT_STACKS)
     )
 

@@ -12,6 +12,7 @@ from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_sqs as sqs
 
 from cashtrace_constructs.checks import CashTraceChecks, StagingBeforeProd, SynthesizedStack, evaluate
+from cashtrace_constructs.checks.template import of_type
 from tests.synth import TEST_ENV, make_app
 
 
@@ -126,10 +127,9 @@ def test_the_real_pipeline_is_compliant_and_fails_without_its_approval_or_stagin
     without_approval = copy.deepcopy(real)
     without_staging = copy.deepcopy(real)
     for template, dropped in ((without_approval, "Approval"), (without_staging, "Staging")):
-        for resource in template["Resources"].values():
-            if resource["Type"] == "AWS::CodePipeline::Pipeline":
-                stages = resource["Properties"]["Stages"]
-                resource["Properties"]["Stages"] = [stage for stage in stages if stage["Name"] != dropped]
+        for _, resource in of_type(template, "AWS::CodePipeline::Pipeline"):
+            stages = resource["Properties"]["Stages"]
+            resource["Properties"]["Stages"] = [stage for stage in stages if stage["Name"] != dropped]
     assert any("manual approval" in m for m in _findings(without_approval))
     assert any("without a staging deployment" in m for m in _findings(without_staging))
 

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from cashtrace_constructs.checks import ZeroDowntime
-from tests.checks.service_templates import compliant_template, stack
+from tests.checks.service_templates import compliant_template, findings
 
 
-def _findings(template: dict) -> list[str]:  # type: ignore[type-arg]
-    return [f"{f.where}: {f.message}" for f in ZeroDowntime().check([stack(template)])]
+def _findings(template: dict[str, Any]) -> list[str]:
+    return findings(ZeroDowntime(), template)
 
 
 def test_compliant_service_has_no_finding() -> None:

@@ -7,25 +7,25 @@ from typing import Any
 
 import pytest
 
-from cashtrace_constructs.checks.backup_verification import referenced_ids, schedule_interval_days
+from cashtrace_constructs.checks.backup_verification import schedule_interval_days
+from cashtrace_constructs.checks.template import of_type, references
 from stacks.environments import all_environments
 from tests.conftest import ENVIRONMENT_STACKS
-from tests.synth import resources
 
 CONFIGS = {config.stack_name: config for config in all_environments()}
 
 
 def only(template: dict[str, Any], resource_type: str) -> tuple[str, dict[str, Any]]:
-    found = list(resources(template, resource_type))
+    found = list(of_type(template, resource_type))
     assert len(found) == 1, f"expected one {resource_type}, found {len(found)}"
     logical_id, resource = found[0]
     return logical_id, resource["Properties"]
 
 
 def key_of(template: dict[str, Any], alias: str) -> str:
-    for _, resource in resources(template, "AWS::KMS::Alias"):
+    for _, resource in of_type(template, "AWS::KMS::Alias"):
         if resource["Properties"]["AliasName"] == alias:
-            (key_id,) = referenced_ids(resource["Properties"]["TargetKeyId"])
+            (key_id,) = references(resource["Properties"]["TargetKeyId"])
             return key_id
     raise AssertionError(f"no key aliased {alias}")
 
@@ -33,7 +33,7 @@ def key_of(template: dict[str, Any], alias: str) -> str:
 def isolated_subnet_ids(template: dict[str, Any]) -> set[str]:
     return {
         logical_id
-        for logical_id, resource in resources(template, "AWS::EC2::Subnet")
+        for logical_id, resource in of_type(template, "AWS::EC2::Subnet")
         if any(t["Key"] == "aws-cdk:subnet-name" and t["Value"] == "data" for t in resource["Properties"]["Tags"])
     }
 
@@ -84,7 +84,7 @@ def test_database_log_groups_exist_first_encrypted(stack_name: str, templates: d
     db_id, db = only(template, "AWS::RDS::DBInstance")
     groups = {
         r["Properties"]["LogGroupName"]: logical_id
-        for logical_id, r in resources(template, "AWS::Logs::LogGroup")
+        for logical_id, r in of_type(template, "AWS::Logs::LogGroup")
         if isinstance(r["Properties"].get("LogGroupName"), str)
     }
     for export in db["EnableCloudwatchLogsExports"]:
@@ -99,7 +99,7 @@ def test_database_secret_is_generated_named_and_encrypted(
     stack_name: str, templates: dict[str, dict[str, Any]]
 ) -> None:
     template, config = templates[stack_name], CONFIGS[stack_name]
-    secrets = {r["Properties"]["Name"]: r["Properties"] for _, r in resources(template, "AWS::SecretsManager::Secret")}
+    secrets = {r["Properties"]["Name"]: r["Properties"] for _, r in of_type(template, "AWS::SecretsManager::Secret")}
     secret = secrets[f"cashtrace/{config.name}/database"]
     assert "GenerateSecretString" in secret
     assert secret["KmsKeyId"] == {"Fn::GetAtt": [key_of(template, f"alias/cashtrace/{config.name}/data"), "Arn"]}
@@ -122,7 +122,7 @@ def test_backup_plan_runs_daily_and_weekly_into_a_separately_keyed_vault_without
     assert schedule_interval_days(rules["Daily"]["ScheduleExpression"]) == 1.0
     assert schedule_interval_days(rules["Weekly"]["ScheduleExpression"]) == 7.0
     for rule in rules.values():
-        assert referenced_ids(rule["TargetBackupVault"]) == {vault_id}
+        assert references(rule["TargetBackupVault"]) == {vault_id}
         assert "CopyActions" not in rule
 
 
@@ -144,7 +144,7 @@ def test_restore_test_selects_the_database_at_least_weekly_in_its_own_network_pl
     interval = schedule_interval_days(plan["ScheduleExpression"])
     assert interval is not None and interval <= 7
     assert selection["RestoreTestingPlanName"] == plan["RestoreTestingPlanName"]
-    assert referenced_ids(selection["ProtectedResourceArns"]) == {db_id}
+    assert references(selection["ProtectedResourceArns"]) == {db_id}
     overrides = selection["RestoreMetadataOverrides"]
     assert overrides["dbsubnetgroupname"] == db["DBSubnetGroupName"]
     assert (
@@ -159,7 +159,7 @@ def test_validation_lambda_runs_on_finished_restore_jobs(stack_name: str, templa
     template = templates[stack_name]
     rules = [
         r["Properties"]
-        for _, r in resources(template, "AWS::Events::Rule")
+        for _, r in of_type(template, "AWS::Events::Rule")
         if r["Properties"].get("EventPattern", {}).get("detail-type") == ["Restore Job State Change"]
     ]
     assert len(rules) == 1
@@ -168,7 +168,7 @@ def test_validation_lambda_runs_on_finished_restore_jobs(stack_name: str, templa
     function = template["Resources"][function_id]["Properties"]
     assert function["Handler"] == "handler.handler"
     assert function["Environment"]["Variables"]["EXPECTED_PARAMETER_GROUP"].startswith("cashtrace-")
-    policies = json.dumps([r["Properties"] for _, r in resources(template, "AWS::IAM::Policy")])
+    policies = json.dumps([r["Properties"] for _, r in of_type(template, "AWS::IAM::Policy")])
     assert "backup:PutRestoreValidationResult" in policies and "rds:DescribeDBInstances" in policies
 
 
@@ -178,7 +178,7 @@ def test_missing_weekly_restore_alarms_when_no_data_arrives(
 ) -> None:
     alarms = {
         r["Properties"]["MetricName"]: r["Properties"]
-        for _, r in resources(templates[stack_name], "AWS::CloudWatch::Alarm")
+        for _, r in of_type(templates[stack_name], "AWS::CloudWatch::Alarm")
         if "MetricName" in r["Properties"]
     }
     missing = alarms["RestoreValidationSucceeded"]
@@ -216,7 +216,7 @@ def test_application_bucket_is_private_kms_versioned_logged_and_tiered(
     environment_key = key_of(template, f"alias/cashtrace/{config.name}/data")
     buckets = {
         logical_id: r["Properties"]
-        for logical_id, r in resources(template, "AWS::S3::Bucket")
+        for logical_id, r in of_type(template, "AWS::S3::Bucket")
         if "aws:kms" in json.dumps(r["Properties"].get("BucketEncryption"))
         and "Transitions" in json.dumps(r["Properties"].get("LifecycleConfiguration"))
     }
@@ -234,7 +234,7 @@ def test_application_bucket_is_private_kms_versioned_logged_and_tiered(
     )
     policies = [
         r["Properties"]["PolicyDocument"]["Statement"]
-        for _, r in resources(template, "AWS::S3::BucketPolicy")
+        for _, r in of_type(template, "AWS::S3::BucketPolicy")
         if r["Properties"]["Bucket"] == {"Ref": bucket_id}
     ]
     assert any(
@@ -255,9 +255,7 @@ def test_cdn_serves_only_the_static_assets_bucket_with_oac_https_and_security_he
     origin_bucket = origin["DomainName"]["Fn::GetAtt"][0]
     assert "OriginAccessControlId" in origin
     application_buckets = {
-        logical_id
-        for logical_id, r in resources(template, "AWS::S3::Bucket")
-        if "aws:kms" in json.dumps(r["Properties"])
+        logical_id for logical_id, r in of_type(template, "AWS::S3::Bucket") if "aws:kms" in json.dumps(r["Properties"])
     }
     assert origin_bucket not in application_buckets
     behavior = config["DefaultCacheBehavior"]

@@ -14,11 +14,12 @@ from cdk_nag import AwsSolutionsChecks, NIST80053R5Checks, PCIDSS321Checks
 from hypothesis import given
 from hypothesis import strategies as st
 
+from cashtrace_constructs.checks.template import of_type
 from cashtrace_constructs.config import GitHubOidcConfig
 from cashtrace_constructs.errors import DeploymentError, ErrorCode
 from cashtrace_constructs.github_oidc import GitHubOidcAccess, GitHubOidcAccessProps
 from stacks.nag_acknowledgments import acknowledge, github_oidc_access
-from tests.synth import make_app, resources, stack_in_region, templates_of, unacknowledged, validation_report
+from tests.synth import make_app, stack_in_region, templates_of, unacknowledged, validation_report
 
 KEY_ARN = "arn:aws:kms:af-south-1:123456789012:key/11111111-2222-3333-4444-555555555555"
 
@@ -54,7 +55,7 @@ def test_role_is_trusted_only_for_main_of_this_repository_with_the_sts_audience(
     synthesized: tuple[dict[str, Any], dict[str, Any]],
 ) -> None:
     template, _ = synthesized
-    [(_, role)] = list(resources(template, "AWS::IAM::Role"))
+    [(_, role)] = list(of_type(template, "AWS::IAM::Role"))
     [statement] = role["Properties"]["AssumeRolePolicyDocument"]["Statement"]
     assert statement["Action"] == "sts:AssumeRoleWithWebIdentity"
     assert statement["Effect"] == "Allow"
@@ -64,7 +65,7 @@ def test_role_is_trusted_only_for_main_of_this_repository_with_the_sts_audience(
             "token.actions.githubusercontent.com:sub": "repo:cashtrace/cashtrace-infrastructure:ref:refs/heads/main",
         }
     }
-    [(provider_id, provider)] = list(resources(template, "AWS::IAM::OIDCProvider"))
+    [(provider_id, provider)] = list(of_type(template, "AWS::IAM::OIDCProvider"))
     # Ref of AWS::IAM::OIDCProvider is its ARN.
     assert statement["Principal"]["Federated"] == {"Ref": provider_id}
     assert provider["Properties"]["Url"] == "https://token.actions.githubusercontent.com"
@@ -73,7 +74,7 @@ def test_role_is_trusted_only_for_main_of_this_repository_with_the_sts_audience(
 
 
 def _statements(template: dict[str, Any]) -> list[dict[str, Any]]:
-    policies = [policy["Properties"]["PolicyDocument"] for _, policy in resources(template, "AWS::IAM::ManagedPolicy")]
+    policies = [policy["Properties"]["PolicyDocument"] for _, policy in of_type(template, "AWS::IAM::ManagedPolicy")]
     return [statement for document in policies for statement in document["Statement"]]
 
 
@@ -129,12 +130,12 @@ def test_imported_provider_and_a_bucket_with_its_own_key() -> None:
         ),
     )
     template = templates_of(app.synth())["Imported"]
-    assert list(resources(template, "AWS::IAM::OIDCProvider")) == []
+    assert list(of_type(template, "AWS::IAM::OIDCProvider")) == []
     assert "oidc-provider/token.actions.githubusercontent.com" in str(stack.resolve(access.provider_arn))
-    [(_, role)] = list(resources(template, "AWS::IAM::Role"))
+    [(_, role)] = list(of_type(template, "AWS::IAM::Role"))
     condition = role["Properties"]["AssumeRolePolicyDocument"]["Statement"][0]["Condition"]["StringEquals"]
     assert condition["token.actions.githubusercontent.com:sub"].endswith(":ref:refs/heads/release")
-    [(key_id, _)] = list(resources(template, "AWS::KMS::Key"))
+    [(key_id, _)] = list(of_type(template, "AWS::KMS::Key"))
     kms_statements = [s for s in _statements(template) if str(s["Action"]).startswith("['kms:")]
     assert [s["Resource"] for s in kms_statements] == [{"Fn::GetAtt": [key_id, "Arn"]}]
     assert not any(str(a).startswith("ecr:") for s in _statements(template) for a in _as_list(s["Action"]))

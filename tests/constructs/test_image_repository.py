@@ -7,6 +7,7 @@ import json
 import pytest
 from aws_cdk.assertions import Template
 
+from cashtrace_constructs.checks.template import of_type
 from cashtrace_constructs.errors import DeploymentError
 from cashtrace_constructs.image_repository import PULL_ACTIONS, ServiceImageRepository
 from tests.synth import make_app, stack_in_region
@@ -23,7 +24,7 @@ def template() -> dict:  # type: ignore[type-arg]
 
 
 def _repository(template: dict) -> dict:  # type: ignore[type-arg]
-    [repo] = [r["Properties"] for r in template["Resources"].values() if r["Type"] == "AWS::ECR::Repository"]
+    [repo] = [r["Properties"] for _, r in of_type(template, "AWS::ECR::Repository")]
     return repo  # type: ignore[no-any-return]
 
 
@@ -45,7 +46,7 @@ def test_only_environment_accounts_may_pull_and_never_push(template: dict) -> No
 
 
 def test_pullers_decrypt_only_through_ecr(template: dict) -> None:  # type: ignore[type-arg]
-    [key] = [r["Properties"] for r in template["Resources"].values() if r["Type"] == "AWS::KMS::Key"]
+    [key] = [r["Properties"] for _, r in of_type(template, "AWS::KMS::Key")]
     [via_ecr] = [s for s in key["KeyPolicy"]["Statement"] if s.get("Sid") == "DecryptThroughEcrForEnvironmentAccounts"]
     assert via_ecr["Condition"]["StringEquals"]["kms:ViaService"] == "ecr.af-south-1.amazonaws.com"
     assert key.get("MultiRegion") in (None, False) and key["EnableKeyRotation"] is True

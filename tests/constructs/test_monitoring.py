@@ -23,12 +23,13 @@ from aws_cdk import aws_logs as logs
 from aws_cdk import aws_rds as rds
 
 from cashtrace_constructs.checks import EveryAlarmHasAction, SynthesizedStack, evaluate
+from cashtrace_constructs.checks.template import of_type
 from cashtrace_constructs.config import MonitoringConfig
 from cashtrace_constructs.encryption import EnvironmentKey
 from cashtrace_constructs.errors import DeploymentError, ErrorCode
 from cashtrace_constructs.monitoring import Monitoring, redis_member_cluster_ids
 from cashtrace_constructs.prometheus import PrometheusWorkspace, add_prometheus_collector
-from tests.synth import make_app, resources, stack_in_region
+from tests.synth import make_app, stack_in_region
 
 CONFIG = MonitoringConfig(database_min_free_storage_gib=20, cache_max_evictions=50, metrics_port=9464)
 
@@ -95,7 +96,7 @@ def built() -> Built:
 
 
 def _alarms(template: dict[str, Any]) -> dict[str, dict[str, Any]]:
-    return {logical_id: r["Properties"] for logical_id, r in resources(template, "AWS::CloudWatch::Alarm")}
+    return {logical_id: r["Properties"] for logical_id, r in of_type(template, "AWS::CloudWatch::Alarm")}
 
 
 def metric_names(alarm: dict[str, Any]) -> list[str]:
@@ -115,7 +116,7 @@ def dimensions(alarm: dict[str, Any]) -> list[dict[str, Any]]:
 def _topic(template: dict[str, Any], label: str) -> str:
     return next(
         logical_id
-        for logical_id, r in resources(template, "AWS::SNS::Topic")
+        for logical_id, r in of_type(template, "AWS::SNS::Topic")
         if label in r["Properties"].get("DisplayName", "")
     )
 
@@ -133,7 +134,7 @@ def test_rollback_alarms_page_as_the_same_alarms_not_copies(built: Built) -> Non
 
 def test_critical_topic_pages_pagerduty_through_a_secret_reference(built: Built) -> None:
     critical = _topic(built.template, "critical")
-    subscriptions = [r["Properties"] for _, r in resources(built.template, "AWS::SNS::Subscription")]
+    subscriptions = [r["Properties"] for _, r in of_type(built.template, "AWS::SNS::Subscription")]
     assert subscriptions == [
         {
             "Protocol": "https",
@@ -145,9 +146,9 @@ def test_critical_topic_pages_pagerduty_through_a_secret_reference(built: Built)
 
 
 def test_topics_are_encrypted_and_tls_only(built: Built) -> None:
-    for _, topic in resources(built.template, "AWS::SNS::Topic"):
+    for _, topic in of_type(built.template, "AWS::SNS::Topic"):
         assert "KmsMasterKeyId" in topic["Properties"]
-    policies = [r["Properties"] for _, r in resources(built.template, "AWS::SNS::TopicPolicy")]
+    policies = [r["Properties"] for _, r in of_type(built.template, "AWS::SNS::TopicPolicy")]
     assert len(policies) == 2
     for policy in policies:
         statements = policy["PolicyDocument"]["Statement"]
@@ -167,7 +168,7 @@ def test_every_alarm_has_an_action_and_the_rule_agrees(built: Built) -> None:
 
 def test_removing_the_pagerduty_subscription_fails_the_rule(built: Built) -> None:
     template = copy.deepcopy(built.template)
-    for logical_id, _ in list(resources(template, "AWS::SNS::Subscription")):
+    for logical_id, _ in list(of_type(template, "AWS::SNS::Subscription")):
         del template["Resources"][logical_id]
     findings = evaluate([EveryAlarmHasAction()], [SynthesizedStack(name="T", construct_path="T", template=template)])
     critical = {
@@ -209,14 +210,14 @@ def test_running_vs_desired_task_alarm_pages(built: Built) -> None:
 
 
 def test_dashboard_shows_the_joined_alarms(built: Built) -> None:
-    dashboards = [r["Properties"] for _, r in resources(built.template, "AWS::CloudWatch::Dashboard")]
+    dashboards = [r["Properties"] for _, r in of_type(built.template, "AWS::CloudWatch::Dashboard")]
     assert len(dashboards) == 1
     body = json.dumps(dashboards[0]["DashboardBody"])
     assert "Rollback alarms" in body and "Task shortfall" in body and "Replica lag" in body
 
 
 def test_pipeline_failures_reach_the_warning_topic_without_personal_data(built: Built) -> None:
-    rules = [r["Properties"] for _, r in resources(built.template, "AWS::Events::Rule")]
+    rules = [r["Properties"] for _, r in of_type(built.template, "AWS::Events::Rule")]
     assert len(rules) == 1
     assert rules[0]["EventPattern"]["detail"] == {"state": ["FAILED"], "pipeline": ["CashTrace-Pipeline"]}
     target = rules[0]["Targets"][0]
@@ -225,20 +226,20 @@ def test_pipeline_failures_reach_the_warning_topic_without_personal_data(built: 
 
 
 def test_collector_sidecar_scrapes_localhost_and_writes_to_this_workspace_only(built: Built) -> None:
-    task = next(r["Properties"] for _, r in resources(built.template, "AWS::ECS::TaskDefinition"))
+    task = next(r["Properties"] for _, r in of_type(built.template, "AWS::ECS::TaskDefinition"))
     collector = next(c for c in task["ContainerDefinitions"] if c["Name"] == "PrometheusCollector")
     assert collector["Image"] == f"public.ecr.aws/aws-observability/aws-otel-collector:{CONFIG.collector_image_tag}"
     assert collector["Essential"] is False
     assert [s["Name"] for s in collector["Secrets"]] == ["AOT_CONFIG_CONTENT"]
-    parameter = next(r["Properties"] for _, r in resources(built.template, "AWS::SSM::Parameter"))
+    parameter = next(r["Properties"] for _, r in of_type(built.template, "AWS::SSM::Parameter"))
     text = json.dumps(parameter["Value"])
     assert "localhost:9464" in text and "sigv4auth" in text and "api/v1/remote_write" in text
     assert "PrometheusEndpoint" in text
-    workspace_id = next(lid for lid, _ in resources(built.template, "AWS::APS::Workspace"))
+    workspace_id = next(lid for lid, _ in of_type(built.template, "AWS::APS::Workspace"))
     policies = [
         r["Properties"]
         for kind in ("AWS::IAM::Policy", "AWS::IAM::ManagedPolicy")
-        for _, r in resources(built.template, kind)
+        for _, r in of_type(built.template, kind)
         if "aps:RemoteWrite" in json.dumps(r["Properties"]["PolicyDocument"])
     ]
     assert len(policies) == 1 and "Roles" in policies[0]
@@ -248,7 +249,7 @@ def test_collector_sidecar_scrapes_localhost_and_writes_to_this_workspace_only(b
 
 
 def test_workspace_is_encrypted_and_logs(built: Built) -> None:
-    workspace = next(r["Properties"] for _, r in resources(built.template, "AWS::APS::Workspace"))
+    workspace = next(r["Properties"] for _, r in of_type(built.template, "AWS::APS::Workspace"))
     assert "Fn::GetAtt" in workspace["KmsKeyArn"]
     assert "Fn::GetAtt" in workspace["LoggingConfiguration"]["LogGroupArn"]
     assert workspace["Alias"] == "cashtrace-dev"

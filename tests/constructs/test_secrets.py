@@ -12,13 +12,14 @@ from aws_cdk import aws_rds as rds
 from aws_cdk.assertions import Template
 
 from cashtrace_constructs.checks import SecretIsolation, SynthesizedStack, evaluate
+from cashtrace_constructs.checks.template import of_type
 from cashtrace_constructs.config import SecretReference, SecretsConfig
 from cashtrace_constructs.encryption import EnvironmentKey
 from cashtrace_constructs.errors import DeploymentError, ErrorCode
 from cashtrace_constructs.secrets import EnvironmentSecrets, environment_of
 from stacks.environments import all_environments
 from tests.conftest import ENVIRONMENT_STACKS
-from tests.synth import make_app, resources
+from tests.synth import make_app
 
 ACCOUNT = "222222222222"
 ENV = Environment(account=ACCOUNT, region="af-south-1")
@@ -41,7 +42,7 @@ def test_every_secret_is_named_tagged_and_encrypted_for_its_environment(
     stack_name: str, templates: dict[str, dict[str, Any]]
 ) -> None:
     template, env = templates[stack_name], _env_of(stack_name)
-    secrets = [r["Properties"] for _, r in resources(template, "AWS::SecretsManager::Secret")]
+    secrets = [r["Properties"] for _, r in of_type(template, "AWS::SecretsManager::Secret")]
     assert secrets
     for secret in secrets:
         assert secret["Name"].startswith(f"cashtrace/{env}/")
@@ -56,13 +57,13 @@ def test_every_secret_denies_other_environments_other_accounts_and_workload_reta
     template, env = templates[stack_name], _env_of(stack_name)
     policies = {
         r["Properties"]["SecretId"]["Ref"]: r["Properties"]["ResourcePolicy"]["Statement"]
-        for _, r in resources(template, "AWS::SecretsManager::ResourcePolicy")
+        for _, r in of_type(template, "AWS::SecretsManager::ResourcePolicy")
     }
     assert all(
         r["Properties"]["BlockPublicPolicy"] is True
-        for _, r in resources(template, "AWS::SecretsManager::ResourcePolicy")
+        for _, r in of_type(template, "AWS::SecretsManager::ResourcePolicy")
     )
-    for logical_id, _ in resources(template, "AWS::SecretsManager::Secret"):
+    for logical_id, _ in of_type(template, "AWS::SecretsManager::Secret"):
         statements = {s.get("Sid"): s for s in policies[logical_id]}
         other_env = statements["DenyPrincipalsOfOtherEnvironments"]
         assert other_env["Effect"] == "Deny" and other_env["Principal"] == {"AWS": "*"}
@@ -85,7 +86,7 @@ def test_application_secrets_rotate_with_the_tagged_rotation_function(
     # Application secrets rotate with our function; the database's uses AWS's hosted rotation.
     schedules = [
         r["Properties"]
-        for _, r in resources(template, "AWS::SecretsManager::RotationSchedule")
+        for _, r in of_type(template, "AWS::SecretsManager::RotationSchedule")
         if "RotationLambdaARN" in r["Properties"]
     ]
     assert len(schedules) == len(config.environment.secrets)
@@ -100,7 +101,7 @@ def test_application_secrets_rotate_with_the_tagged_rotation_function(
         assert {"Key": "environment", "Value": env} in role["Properties"]["Tags"]
     permissions = [
         r["Properties"]
-        for _, r in resources(template, "AWS::Lambda::Permission")
+        for _, r in of_type(template, "AWS::Lambda::Permission")
         if r["Properties"]["Principal"] == "secretsmanager.amazonaws.com"
     ]
     assert permissions and all("SourceAccount" in p for p in permissions)
@@ -111,7 +112,7 @@ def test_an_in_region_trail_audits_secret_access_and_alarms_on_denials(
     stack_name: str, templates: dict[str, dict[str, Any]]
 ) -> None:
     template = templates[stack_name]
-    (trail,) = [r["Properties"] for _, r in resources(template, "AWS::CloudTrail::Trail")]
+    (trail,) = [r["Properties"] for _, r in of_type(template, "AWS::CloudTrail::Trail")]
     assert trail["EnableLogFileValidation"] is True and trail["IsMultiRegionTrail"] is False
     assert "KMSKeyId" in trail and "CloudWatchLogsLogGroupArn" in trail
     bucket = _by_ref(template, trail["S3BucketName"])["Properties"]
@@ -120,19 +121,19 @@ def test_an_in_region_trail_audits_secret_access_and_alarms_on_denials(
     assert "LoggingConfiguration" in bucket
     encryption = bucket["BucketEncryption"]["ServerSideEncryptionConfiguration"][0]["ServerSideEncryptionByDefault"]
     assert encryption["SSEAlgorithm"] == "aws:kms"
-    bucket_policies = [r["Properties"]["PolicyDocument"] for _, r in resources(template, "AWS::S3::BucketPolicy")]
+    bucket_policies = [r["Properties"]["PolicyDocument"] for _, r in of_type(template, "AWS::S3::BucketPolicy")]
     assert any(
         s["Effect"] == "Deny" and s.get("Condition") == {"Bool": {"aws:SecureTransport": "false"}}
         for document in bucket_policies
         for s in document["Statement"]
     )
-    (metric_filter,) = [r["Properties"] for _, r in resources(template, "AWS::Logs::MetricFilter")]
+    (metric_filter,) = [r["Properties"] for _, r in of_type(template, "AWS::Logs::MetricFilter")]
     assert "secretsmanager.amazonaws.com" in metric_filter["FilterPattern"]
     assert "AccessDenied" in metric_filter["FilterPattern"]
     transformation = metric_filter["MetricTransformations"][0]
     alarms = [
         r["Properties"]
-        for _, r in resources(template, "AWS::CloudWatch::Alarm")
+        for _, r in of_type(template, "AWS::CloudWatch::Alarm")
         if r["Properties"].get("MetricName") == transformation["MetricName"]
     ]
     assert len(alarms) == 1 and alarms[0]["Threshold"] == 1
@@ -179,12 +180,12 @@ def small() -> dict[str, Any]:
 
 def test_grant_read_tags_the_workload_and_grants_only_that_secret(small: dict[str, Any]) -> None:
     template = small["template"]
-    roles = {k: r for k, r in resources(template, "AWS::IAM::Role") if "ecs-tasks" in str(r["Properties"])}
+    roles = {k: r for k, r in of_type(template, "AWS::IAM::Role") if "ecs-tasks" in str(r["Properties"])}
     ((role_id, role),) = roles.items()
     assert {"Key": "environment", "Value": "staging"} in role["Properties"]["Tags"]
     (policy,) = [
         r["Properties"]["PolicyDocument"]
-        for _, r in resources(template, "AWS::IAM::Policy")
+        for _, r in of_type(template, "AWS::IAM::Policy")
         if r["Properties"]["Roles"] == [{"Ref": role_id}]
     ]
     secret_grants = [s for s in policy["Statement"] if "secretsmanager:GetSecretValue" in s["Action"]]
@@ -195,13 +196,11 @@ def test_grant_read_tags_the_workload_and_grants_only_that_secret(small: dict[st
 def test_the_database_secret_is_isolated_and_rotated_by_managed_postgres_rotation(small: dict[str, Any]) -> None:
     template = small["template"]
     assert str(template["Transform"]).startswith("AWS::SecretsManager-")
-    (db_secret_id,) = [
-        k for k, r in resources(template, "AWS::SecretsManager::Secret") if "Name" not in r["Properties"]
-    ]
+    (db_secret_id,) = [k for k, r in of_type(template, "AWS::SecretsManager::Secret") if "Name" not in r["Properties"]]
     assert {"Key": "environment", "Value": "staging"} in template["Resources"][db_secret_id]["Properties"]["Tags"]
     (schedule,) = [
         r["Properties"]
-        for _, r in resources(template, "AWS::SecretsManager::RotationSchedule")
+        for _, r in of_type(template, "AWS::SecretsManager::RotationSchedule")
         if "HostedRotationLambda" in r["Properties"]
     ]
     # The schedule names the attachment, whose Ref is the database secret's ARN.
@@ -213,14 +212,14 @@ def test_the_database_secret_is_isolated_and_rotated_by_managed_postgres_rotatio
     assert schedule["RotationRules"]["ScheduleExpression"] == "rate(14 days)"
     (policy,) = [
         r["Properties"]["ResourcePolicy"]
-        for _, r in resources(template, "AWS::SecretsManager::ResourcePolicy")
+        for _, r in of_type(template, "AWS::SecretsManager::ResourcePolicy")
         if r["Properties"]["SecretId"] == {"Ref": db_secret_id}
     ]
     assert any(s.get("Sid") == "DenyPrincipalsOfOtherEnvironments" for s in policy["Statement"])
     assert all(
-        r["Properties"]["BlockPublicPolicy"] for _, r in resources(template, "AWS::SecretsManager::ResourcePolicy")
+        r["Properties"]["BlockPublicPolicy"] for _, r in of_type(template, "AWS::SecretsManager::ResourcePolicy")
     )
-    ingress = [r["Properties"] for _, r in resources(template, "AWS::EC2::SecurityGroupIngress")]
+    ingress = [r["Properties"] for _, r in of_type(template, "AWS::EC2::SecurityGroupIngress")]
     assert any(rule.get("Description") == "Managed rotation of the database credentials" for rule in ingress)
 
 

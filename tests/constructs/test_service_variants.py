@@ -11,12 +11,13 @@ from aws_cdk import aws_ecs as ecs
 from aws_cdk.assertions import Template
 
 from cashtrace_constructs.checks import RollbackBudget, ScaleOutBudget, SynthesizedStack, ZeroDowntime, evaluate
+from cashtrace_constructs.checks.template import of_type
 from cashtrace_constructs.config import DeploymentStrategy, StrategyType
 from cashtrace_constructs.encryption import EnvironmentKey
 from cashtrace_constructs.network import Network
 from cashtrace_constructs.service import BlueGreenService, BlueGreenServiceProps
 from stacks.environments import staging
-from tests.synth import make_app, resources, stack_in_region
+from tests.synth import make_app, stack_in_region
 
 pytestmark = pytest.mark.synth
 CERTIFICATE = "arn:aws:acm:af-south-1:123456789012:certificate/0f6a3c1e-1111-2222-3333-444455556666"
@@ -63,21 +64,20 @@ def template() -> dict[str, Any]:
 
 
 def test_rolling_uses_the_ecs_controller_with_circuit_breaker_and_alarm_rollback(template: dict[str, Any]) -> None:
-    [(_, service)] = list(resources(template, "AWS::ECS::Service"))
+    [(_, service)] = list(of_type(template, "AWS::ECS::Service"))
     deployment = service["Properties"]["DeploymentConfiguration"]
     assert service["Properties"].get("DeploymentController", {"Type": "ECS"}) == {"Type": "ECS"}
     assert deployment["DeploymentCircuitBreaker"] == {"Enable": True, "Rollback": True}
     assert deployment["MinimumHealthyPercent"] == 100
     assert deployment["Alarms"]["Enable"] is True and deployment["Alarms"]["Rollback"] is True
     assert len(deployment["Alarms"]["AlarmNames"]) == 4
-    assert not list(resources(template, "AWS::CodeDeploy::DeploymentGroup"))
-    assert not list(resources(template, "Custom::EcsDeployment"))
+    assert not list(of_type(template, "AWS::CodeDeploy::DeploymentGroup"))
+    assert not list(of_type(template, "Custom::EcsDeployment"))
 
 
 def test_certificate_turns_on_https_with_a_redirect(template: dict[str, Any]) -> None:
     listeners = {
-        r["Properties"]["Port"]: r["Properties"]
-        for _, r in resources(template, "AWS::ElasticLoadBalancingV2::Listener")
+        r["Properties"]["Port"]: r["Properties"] for _, r in of_type(template, "AWS::ElasticLoadBalancingV2::Listener")
     }
     assert listeners[443]["Protocol"] == "HTTPS" and listeners[443]["Certificates"] == [{"CertificateArn": CERTIFICATE}]
     assert listeners[80]["DefaultActions"][0]["Type"] == "redirect"
@@ -86,7 +86,7 @@ def test_certificate_turns_on_https_with_a_redirect(template: dict[str, Any]) ->
 
 
 def test_sidecar_keeps_the_app_container_served_and_the_rules_green(template: dict[str, Any]) -> None:
-    [(_, task)] = list(resources(template, "AWS::ECS::TaskDefinition"))
+    [(_, task)] = list(of_type(template, "AWS::ECS::TaskDefinition"))
     names = [c["Name"] for c in task["Properties"]["ContainerDefinitions"]]
     assert names == ["api", "Collector"]
     stack = SynthesizedStack(name="Test", construct_path="Test", template=template, region="af-south-1")

@@ -6,8 +6,9 @@ from typing import Any
 
 from aws_cdk.cx_api import CloudAssembly
 
+from cashtrace_constructs.checks.template import of_type
 from tests.conftest import ENVIRONMENT_STACKS
-from tests.synth import resources, unacknowledged
+from tests.synth import unacknowledged
 
 
 def test_every_environment_has_a_stack_pinned_to_its_account_and_cape_town(cloud_assembly: CloudAssembly) -> None:
@@ -36,21 +37,21 @@ def test_nag_packs_and_our_rules_all_ran(app_validation_report: dict[str, Any], 
 
 def test_vpc_spans_three_azs_with_private_and_isolated_subnets(templates: dict[str, dict[str, Any]]) -> None:
     for name in ENVIRONMENT_STACKS:
-        subnets = [r["Properties"] for _, r in resources(templates[name], "AWS::EC2::Subnet")]
+        subnets = [r["Properties"] for _, r in of_type(templates[name], "AWS::EC2::Subnet")]
         assert {s["AvailabilityZone"] for s in subnets} == {"af-south-1a", "af-south-1b", "af-south-1c"}
         assert not any(s.get("MapPublicIpOnLaunch") for s in subnets)
         assert len(subnets) == 9
 
 
 def test_one_nat_gateway_outside_prod_and_one_per_az_in_prod(templates: dict[str, dict[str, Any]]) -> None:
-    counts = {name: len(list(resources(templates[name], "AWS::EC2::NatGateway"))) for name in ENVIRONMENT_STACKS}
+    counts = {name: len(list(of_type(templates[name], "AWS::EC2::NatGateway"))) for name in ENVIRONMENT_STACKS}
     assert counts == {"CashTrace-Dev": 1, "CashTrace-Staging": 1, "CashTrace-Prod": 3}
 
 
 def test_flow_logs_go_to_an_encrypted_log_group_kept_a_year(templates: dict[str, dict[str, Any]]) -> None:
     for name in ENVIRONMENT_STACKS:
         template = templates[name]
-        flow_logs = [r["Properties"] for _, r in resources(template, "AWS::EC2::FlowLog")]
+        flow_logs = [r["Properties"] for _, r in of_type(template, "AWS::EC2::FlowLog")]
         assert len(flow_logs) == 1 and flow_logs[0]["TrafficType"] == "ALL"
         group_id = flow_logs[0]["LogGroupName"]["Ref"]
         group = template["Resources"][group_id]["Properties"]
@@ -60,14 +61,14 @@ def test_flow_logs_go_to_an_encrypted_log_group_kept_a_year(templates: dict[str,
 
 def test_vpc_endpoints_keep_task_traffic_off_the_nat(templates: dict[str, dict[str, Any]]) -> None:
     for name in ENVIRONMENT_STACKS:
-        services = {str(r["Properties"]["ServiceName"]) for _, r in resources(templates[name], "AWS::EC2::VPCEndpoint")}
+        services = {str(r["Properties"]["ServiceName"]) for _, r in of_type(templates[name], "AWS::EC2::VPCEndpoint")}
         for service in ("ecr.api", "ecr.dkr", "secretsmanager", "logs", ".s3"):
             assert any(service in s for s in services), f"{name} lacks a {service} endpoint: {services}"
 
 
 def test_environment_key_is_single_region_and_rotated(templates: dict[str, dict[str, Any]]) -> None:
     for name in ENVIRONMENT_STACKS:
-        keys = [r["Properties"] for _, r in resources(templates[name], "AWS::KMS::Key")]
+        keys = [r["Properties"] for _, r in of_type(templates[name], "AWS::KMS::Key")]
         assert keys and all(k["EnableKeyRotation"] and not k.get("MultiRegion") for k in keys)
 
 

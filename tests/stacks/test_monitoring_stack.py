@@ -11,25 +11,12 @@ from aws_cdk.cx_api import CloudAssembly
 
 from cashtrace_constructs.checks.every_alarm_has_action import paging_topics
 from cashtrace_constructs.checks.rule import SynthesizedStack
+from cashtrace_constructs.checks.template import of_type, references
 from cashtrace_constructs.residency import template_leaks
 from stacks.environments import all_environments
 from tests.conftest import ENVIRONMENT_STACKS
-from tests.synth import resources
 
 ENVIRONMENTS = {config.stack_name: config for config in all_environments()}
-
-
-def _references(value: Any) -> Iterator[str]:
-    if isinstance(value, dict):
-        if isinstance(value.get("Ref"), str):
-            yield value["Ref"]
-        if isinstance(value.get("Fn::GetAtt"), list):
-            yield value["Fn::GetAtt"][0]
-        for item in value.values():
-            yield from _references(item)
-    elif isinstance(value, list):
-        for item in value:
-            yield from _references(item)
 
 
 def _literals(value: Any) -> Iterator[str]:
@@ -58,10 +45,10 @@ def foreign_references(stack_name: str, template: dict[str, Any]) -> list[str]:
         "AWS::Partition",
         "AWS::URLSuffix",
     }
-    for logical_id, alarm in resources(template, "AWS::CloudWatch::Alarm"):
+    for logical_id, alarm in of_type(template, "AWS::CloudWatch::Alarm"):
         properties = alarm["Properties"]
         signals = {key: properties.get(key) for key in ("Dimensions", "Metrics", "Namespace", "MetricName")}
-        for target in _references(signals):
+        for target in sorted(references(signals)):
             if target not in template["Resources"] and target not in parameters:
                 problems.append(f"{logical_id} references {target}, not a resource of {stack_name}")
         for text in _literals(signals):
@@ -72,7 +59,7 @@ def foreign_references(stack_name: str, template: dict[str, Any]) -> list[str]:
 
 def test_every_alarm_has_an_enabled_action(templates: dict[str, dict[str, Any]]) -> None:
     for name in ENVIRONMENT_STACKS:
-        alarms = list(resources(templates[name], "AWS::CloudWatch::Alarm"))
+        alarms = list(of_type(templates[name], "AWS::CloudWatch::Alarm"))
         assert alarms, name
         for logical_id, alarm in alarms:
             assert alarm["Properties"].get("AlarmActions"), f"{name}/{logical_id} has no action"
@@ -87,10 +74,10 @@ def test_every_critical_alarm_pages_through_this_environments_pagerduty_secret(
         stack = SynthesizedStack(name=name, construct_path=name, template=template)
         paging = paging_topics(stack)
         assert len(paging) == 1, f"{name} has exactly one paging topic"
-        endpoints = [r["Properties"]["Endpoint"] for _, r in resources(template, "AWS::SNS::Subscription")]
+        endpoints = [r["Properties"]["Endpoint"] for _, r in of_type(template, "AWS::SNS::Subscription")]
         secret = f"cashtrace/{ENVIRONMENTS[name].name}/pagerduty-integration-url"
         assert endpoints == [f"{{{{resolve:secretsmanager:{secret}:SecretString:::}}}}"]
-        for logical_id, alarm in resources(template, "AWS::CloudWatch::Alarm"):
+        for logical_id, alarm in of_type(template, "AWS::CloudWatch::Alarm"):
             tags = {t["Key"]: t["Value"] for t in alarm["Properties"].get("Tags", [])}
             if tags.get("cashtrace:severity") == "critical":
                 assert {"Ref": next(iter(paging))} in alarm["Properties"]["AlarmActions"], logical_id
@@ -108,7 +95,7 @@ def test_no_alarm_references_another_environment(templates: dict[str, dict[str, 
 
 def test_a_foreign_alarm_reference_is_detected(templates: dict[str, dict[str, Any]]) -> None:
     template = json.loads(json.dumps(templates["CashTrace-Staging"]))
-    alarm = next(a for _, a in resources(template, "AWS::CloudWatch::Alarm"))
+    alarm = next(a for _, a in of_type(template, "AWS::CloudWatch::Alarm"))
     alarm["Properties"]["Dimensions"] = [{"Name": "ServiceName", "Value": "cashtrace-prod-api"}]
     alarm["Properties"]["Metrics"] = [{"Id": "m1", "Expression": "x", "Label": {"Ref": "NotInThisStack"}}]
     problems = foreign_references("CashTrace-Staging", template)
@@ -119,9 +106,9 @@ def test_a_foreign_alarm_reference_is_detected(templates: dict[str, dict[str, An
 def test_dashboard_and_topics_per_environment(templates: dict[str, dict[str, Any]]) -> None:
     for name in ENVIRONMENT_STACKS:
         template = templates[name]
-        dashboards = [r["Properties"]["DashboardName"] for _, r in resources(template, "AWS::CloudWatch::Dashboard")]
+        dashboards = [r["Properties"]["DashboardName"] for _, r in of_type(template, "AWS::CloudWatch::Dashboard")]
         assert dashboards == [f"CashTrace-{ENVIRONMENTS[name].name}"]
-        topics = [r["Properties"] for _, r in resources(template, "AWS::SNS::Topic")]
+        topics = [r["Properties"] for _, r in of_type(template, "AWS::SNS::Topic")]
         assert len(topics) == 2 and all("KmsMasterKeyId" in t for t in topics)
 
 
@@ -132,11 +119,11 @@ def test_prometheus_and_grafana_live_in_cape_town(
     for name in ENVIRONMENT_STACKS:
         template = templates[name]
         assert regions[name] == "af-south-1"
-        workspaces = [r["Properties"] for _, r in resources(template, "AWS::APS::Workspace")]
+        workspaces = [r["Properties"] for _, r in of_type(template, "AWS::APS::Workspace")]
         assert len(workspaces) == 1
         assert workspaces[0]["Alias"] == f"cashtrace-{ENVIRONMENTS[name].name}"
         assert "KmsKeyArn" in workspaces[0] and "LoggingConfiguration" in workspaces[0]
-        assert len(list(resources(template, "AWS::ECS::Service"))) >= 1
+        assert len(list(of_type(template, "AWS::ECS::Service"))) >= 1
         assert template_leaks(template, ["af-south-1"]) == []
 
 
@@ -146,7 +133,7 @@ def test_grafana_runs_pinned_images_with_provisioned_datasources(templates: dict
         config = ENVIRONMENTS[name].monitoring
         task = next(
             r["Properties"]
-            for _, r in resources(template, "AWS::ECS::TaskDefinition")
+            for _, r in of_type(template, "AWS::ECS::TaskDefinition")
             if any(c["Name"] == "Grafana" for c in r["Properties"]["ContainerDefinitions"])
         )
         containers = {c["Name"]: c for c in task["ContainerDefinitions"]}
@@ -160,9 +147,9 @@ def test_grafana_runs_pinned_images_with_provisioned_datasources(templates: dict
         assert containers["Grafana"]["DependsOn"] == [{"Condition": "SUCCESS", "ContainerName": "Provisioning"}]
         volumes = {v["Name"]: v for v in task["Volumes"]}
         assert volumes["State"]["EFSVolumeConfiguration"]["TransitEncryption"] == "ENABLED"
-        file_systems = [r["Properties"] for _, r in resources(template, "AWS::EFS::FileSystem")]
+        file_systems = [r["Properties"] for _, r in of_type(template, "AWS::EFS::FileSystem")]
         assert file_systems and all(fs["Encrypted"] and "KmsKeyId" in fs for fs in file_systems)
-        balancers = [r["Properties"] for _, r in resources(template, "AWS::ElasticLoadBalancingV2::LoadBalancer")]
+        balancers = [r["Properties"] for _, r in of_type(template, "AWS::ElasticLoadBalancingV2::LoadBalancer")]
         assert any(b["Scheme"] == "internal" for b in balancers)
-        secrets = [r["Properties"]["Name"] for _, r in resources(template, "AWS::SecretsManager::Secret")]
+        secrets = [r["Properties"]["Name"] for _, r in of_type(template, "AWS::SecretsManager::Secret")]
         assert f"cashtrace/{ENVIRONMENTS[name].name}/grafana-admin" in secrets

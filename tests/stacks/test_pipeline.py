@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import json
 from pathlib import Path
 from typing import Any
@@ -9,12 +10,14 @@ from typing import Any
 import pytest
 from aws_cdk.cx_api import CloudAssembly
 
+from cashtrace_constructs.checks.template import of_type
 from cashtrace_constructs.config import PipelineConfig
 from cashtrace_constructs.errors import DeploymentError, ErrorCode
 from cashtrace_constructs.logical_ids import stack_prefix, without_absolute_ids
 from stacks import environments
-from stacks.pipeline_stack import CashTracePipelineStack, cdk_cli_version, pinned_requirement
-from tests.synth import make_app, resources
+from stacks.pipeline_stack import CashTracePipelineStack
+from stacks.pipeline_steps import cdk_cli_version, pinned_requirement
+from tests.synth import make_app
 
 PIPELINE = "CashTrace-Pipeline"
 
@@ -26,7 +29,7 @@ def template(templates: dict[str, dict[str, Any]]) -> dict[str, Any]:
 
 @pytest.fixture(scope="module")
 def stages(template: dict[str, Any]) -> list[dict[str, Any]]:
-    (pipeline,) = [r["Properties"] for _, r in resources(template, "AWS::CodePipeline::Pipeline")]
+    (pipeline,) = [r["Properties"] for _, r in of_type(template, "AWS::CodePipeline::Pipeline")]
     assert pipeline["PipelineType"] == "V2"
     return list(pipeline["Stages"])
 
@@ -98,13 +101,13 @@ def test_source_is_an_event_triggered_versioned_encrypted_s3_object(
     assert all(bucket["PublicAccessBlockConfiguration"].values()) and "LoggingConfiguration" in bucket
     rules = [
         r["Properties"]
-        for _, r in resources(template, "AWS::Events::Rule")
+        for _, r in of_type(template, "AWS::Events::Rule")
         if r["Properties"]["EventPattern"].get("source") == ["aws.s3"]
     ]
     (rule,) = rules
     assert rule["EventPattern"]["detail"]["object"]["key"] == ["source/cashtrace.zip"]
     assert rule["Targets"][0]["Arn"]["Fn::Join"][1][-1] == {
-        "Ref": next(iter(k for k, _ in resources(template, "AWS::CodePipeline::Pipeline")))
+        "Ref": next(iter(k for k, _ in of_type(template, "AWS::CodePipeline::Pipeline")))
     }
 
 
@@ -135,18 +138,20 @@ def test_security_gate_checks_the_release_image_at_the_configured_threshold(
 ) -> None:
     project = _project(template, "Staging", "SecurityGate", stages)
     (command,) = json.loads(project["Source"]["BuildSpec"])["phases"]["build"]["commands"]
-    assert command.startswith("python -m lambdas.image_scan_gate --repository cashtrace/api")
+    assert command.startswith("python -m tools.image_scan_gate --repository cashtrace/api")
+    # The module the step runs exists in the source the step checks out, as a runnable package.
+    assert importlib.util.find_spec(f"{command.split()[2]}.__main__") is not None
     assert "--threshold HIGH" in command and "--release-manifest release.json" in command
     statements = [
         statement
-        for _, policy in resources(template, "AWS::IAM::Policy")
+        for _, policy in of_type(template, "AWS::IAM::Policy")
         for statement in policy["Properties"]["PolicyDocument"]["Statement"]
         if "ecr:DescribeImageScanFindings" in statement["Action"]
     ]
     (statement,) = statements
     (repository_id,) = [
         logical_id
-        for logical_id, repository in resources(template, "AWS::ECR::Repository")
+        for logical_id, repository in of_type(template, "AWS::ECR::Repository")
         if repository["Properties"]["RepositoryName"] == "cashtrace/api"
     ]
     assert statement["Resource"] == {"Fn::GetAtt": [repository_id, "Arn"]}
@@ -170,18 +175,18 @@ def test_integration_tests_call_the_staging_url_from_its_stack_output(
         value = templates[name]["Outputs"]["ServiceUrl"]["Value"]
         (load_balancer,) = [
             i
-            for i, _ in resources(templates[name], "AWS::ElasticLoadBalancingV2::LoadBalancer")
+            for i, _ in of_type(templates[name], "AWS::ElasticLoadBalancingV2::LoadBalancer")
             if _["Properties"].get("Scheme") == "internet-facing"
         ]
         assert value == {"Fn::Join": ["", ["http://", {"Fn::GetAtt": [load_balancer, "DNSName"]}]]}
 
 
 def test_failures_and_pending_approvals_notify_an_encrypted_topic(template: dict[str, Any]) -> None:
-    ((topic_id, topic),) = list(resources(template, "AWS::SNS::Topic"))
+    ((topic_id, topic),) = list(of_type(template, "AWS::SNS::Topic"))
     assert "KmsMasterKeyId" in topic["Properties"]
     to_topic = [
         r["Properties"]["EventPattern"]
-        for _, r in resources(template, "AWS::Events::Rule")
+        for _, r in of_type(template, "AWS::Events::Rule")
         if {"Ref": topic_id} in [target["Arn"] for target in r["Properties"]["Targets"]]
     ]
     assert sorted((p["detail-type"][0], json.dumps(p["detail"], sort_keys=True)) for p in to_topic) == [
@@ -189,11 +194,11 @@ def test_failures_and_pending_approvals_notify_an_encrypted_topic(template: dict
         ("CodePipeline Pipeline Execution State Change", '{"state": ["FAILED"]}'),
     ]
     # Not available in af-south-1: CloudFormation would reject the stack.
-    assert not list(resources(template, "AWS::CodeStarNotifications::NotificationRule"))
+    assert not list(of_type(template, "AWS::CodeStarNotifications::NotificationRule"))
 
 
 def test_deployment_record_table_is_encrypted_recoverable_and_protected(template: dict[str, Any]) -> None:
-    (table,) = [r["Properties"] for _, r in resources(template, "AWS::DynamoDB::GlobalTable")]
+    (table,) = [r["Properties"] for _, r in of_type(template, "AWS::DynamoDB::GlobalTable")]
     assert [r["Region"] for r in table["Replicas"]] == ["af-south-1"]
     replica = table["Replicas"][0]
     assert replica["PointInTimeRecoverySpecification"]["PointInTimeRecoveryEnabled"] is True
@@ -202,10 +207,10 @@ def test_deployment_record_table_is_encrypted_recoverable_and_protected(template
 
 
 def test_state_changes_of_pipeline_stages_approvals_and_codedeploy_reach_the_recorder(template: dict[str, Any]) -> None:
-    functions = {logical_id for logical_id, _ in resources(template, "AWS::Lambda::Function")}
+    functions = {logical_id for logical_id, _ in of_type(template, "AWS::Lambda::Function")}
     patterns = [
         r["Properties"]["EventPattern"]
-        for _, r in resources(template, "AWS::Events::Rule")
+        for _, r in of_type(template, "AWS::Events::Rule")
         if any(t["Arn"].get("Fn::GetAtt", [""])[0] in functions for t in r["Properties"]["Targets"])
     ]
     by_type = {p["detail-type"][0]: p for p in patterns}
@@ -214,7 +219,7 @@ def test_state_changes_of_pipeline_stages_approvals_and_codedeploy_reach_the_rec
     assert by_type["CodePipeline Action Execution State Change"]["detail"]["stage"] == ["Approval"]
     codedeploy = by_type["CodeDeploy Deployment State-change Notification"]
     assert codedeploy["account"] == ["222222222222", "333333333333"]
-    policies = [r["Properties"] for _, r in resources(template, "AWS::Events::EventBusPolicy")]
+    policies = [r["Properties"] for _, r in of_type(template, "AWS::Events::EventBusPolicy")]
     assert {p["Statement"]["Principal"]["AWS"] for p in policies} == {
         "arn:aws:iam::222222222222:root", "arn:aws:iam::333333333333:root"
     }  # fmt: skip
@@ -289,7 +294,7 @@ def test_promoted_environments_forward_codedeploy_events_to_the_pipeline_account
     for name, forwards in (("CashTrace-Dev", False), ("CashTrace-Staging", True), ("CashTrace-Prod", True)):
         rules = [
             r["Properties"]
-            for _, r in resources(templates[name], "AWS::Events::Rule")
+            for _, r in of_type(templates[name], "AWS::Events::Rule")
             if r["Properties"]["EventPattern"].get("source") == ["aws.codedeploy"]
         ]
         assert bool(rules) is forwards, name
@@ -300,7 +305,7 @@ def test_promoted_environments_forward_codedeploy_events_to_the_pipeline_account
             # The grant is one managed policy, scoped to the pipeline account's bus.
             managed = [
                 p["Properties"]["PolicyDocument"]["Statement"]
-                for _, p in resources(templates[name], "AWS::IAM::ManagedPolicy")
+                for _, p in of_type(templates[name], "AWS::IAM::ManagedPolicy")
                 if "events:PutEvents" in json.dumps(p)
             ]
             assert managed == [[{"Action": "events:PutEvents", "Effect": "Allow", "Resource": target["Arn"]}]]

@@ -1,7 +1,7 @@
 """Property 3: block a release whose image has an ECR scan finding at or above the threshold.
 
-Runtime code (boto3 only, no CDK). The pipeline runs it before staging as
-`python -m lambdas.image_scan_gate`; a blocking finding exits non-zero with DEPLOY_CI_FAILED.
+Pipeline code (boto3 only, no CDK). The pipeline's CodeBuild step runs it before staging as
+`python -m tools.image_scan_gate`; a blocking finding exits non-zero with DEPLOY_CI_FAILED.
 """
 
 from __future__ import annotations

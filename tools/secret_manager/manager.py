@@ -1,20 +1,16 @@
-"""`SecretManager`: the design's operator interface to one environment's secrets, and its CLI.
+"""`SecretManager`: the design's operator interface to one environment's secrets.
 
 Runtime code (boto3, no CDK). Scoped to one environment: a name of another environment is
 refused with DEPLOY_SECRET_ACCESS_DENIED before any AWS call, and AWS's own access-denied
 errors surface with the same code.
-
-    python -m cashtrace_constructs.secret_manager --env staging list|get|set|rotate|audit [NAME]
 """
 
 from __future__ import annotations
 
-import argparse
 import json
 import re
-import sys
-from collections.abc import Callable, Iterator, Sequence
-from dataclasses import asdict, dataclass
+from collections.abc import Iterator
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
 
@@ -221,71 +217,3 @@ def _access_log(event: dict[str, Any], name: str) -> SecretAccessLog | None:
         action=action,
         success="errorCode" not in detail,
     )
-
-
-# ---- CLI ----
-
-
-def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="python -m cashtrace_constructs.secret_manager",
-        description="Operate one CashTrace environment's secrets (Property 6: other environments are refused).",
-    )
-    parser.add_argument("--env", required=True, choices=ENVIRONMENT_NAMES, help="the environment to operate on")
-    parser.add_argument("--region", default=DEFAULT_REGION)
-    commands = parser.add_subparsers(dest="command", required=True)
-    commands.add_parser("list", help="name, version, created, rotated, next rotation of every secret")
-    for command, text in (
-        ("get", "print the current value"),
-        ("set", "store a new current value read from standard input (never from the command line)"),
-        ("rotate", "start the configured rotation now"),
-        ("audit", "reads, writes and rotations from CloudTrail, one JSON object per line"),
-    ):
-        sub = commands.add_parser(command, help=text)
-        sub.add_argument("name", help="api-keys, cashtrace/<env>/api-keys or the secret's ARN")
-        if command == "audit":
-            sub.add_argument("--days", type=int, default=7, help="how far back to look (at most 90)")
-    return parser
-
-
-def _json_default(value: Any) -> str:
-    return value.isoformat() if isinstance(value, datetime) else str(value)
-
-
-def main(
-    argv: Sequence[str] | None = None,
-    *,
-    manager_factory: Callable[[str, str], SecretManager] | None = None,
-    stdin: Any = None,
-    stdout: Any = None,
-    stderr: Any = None,
-) -> int:
-    args = _parser().parse_args(argv)
-    stdin, stdout, stderr = stdin or sys.stdin, stdout or sys.stdout, stderr or sys.stderr
-    factory = manager_factory or (lambda env, region: SecretManager(env, region=region))
-    try:
-        manager = factory(args.env, args.region)
-        if args.command == "list":
-            for metadata in manager.list_secrets():
-                print(json.dumps(asdict(metadata), default=_json_default), file=stdout)
-        elif args.command == "get":
-            print(manager.get_secret(args.name), file=stdout)
-        elif args.command == "set":
-            value = stdin.read().rstrip("\n")
-            if not value:
-                raise DeploymentError(ErrorCode.CONFIG_INVALID, "no value on standard input", field="value")
-            manager.set_secret(args.name, value)
-        elif args.command == "rotate":
-            manager.rotate_secret(args.name)
-        elif args.command == "audit":
-            since = datetime.now(UTC) - timedelta(days=args.days)
-            for log in manager.audit_access(args.name, since=since):
-                print(json.dumps(asdict(log), default=_json_default), file=stdout)
-    except DeploymentError as error:
-        print(str(error), file=stderr)
-        return 2
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -11,8 +11,8 @@ import pytest
 from botocore.stub import Stubber
 
 from cashtrace_constructs.errors import DeploymentError, ErrorCode
-from lambdas.image_scan_gate.__main__ import main
-from lambdas.image_scan_gate.gate import ReleaseImage, enforce, evaluate, rank
+from tools.image_scan_gate.__main__ import main
+from tools.image_scan_gate.gate import ReleaseImage, enforce, evaluate, rank
 
 DIGEST = "sha256:" + "a" * 64
 IMAGE = ReleaseImage(repository="cashtrace/api", digest=DIGEST)

@@ -1,4 +1,4 @@
-"""`python -m lambdas.image_scan_gate`: the pipeline's security gate step (exit 1 blocks the release)."""
+"""`python -m tools.image_scan_gate`: the pipeline's security gate step (exit 1 blocks the release)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from cashtrace_constructs.errors import DeploymentError
-from lambdas.image_scan_gate.gate import ReleaseImage, enforce, evaluate, load_manifest
+from tools.image_scan_gate.gate import ReleaseImage, enforce, evaluate, load_manifest
 
 
 def main(argv: Sequence[str] | None = None, *, ecr: Any = None) -> int:

@@ -14,7 +14,8 @@ from botocore.stub import ANY, Stubber
 from moto import mock_aws
 
 from cashtrace_constructs.errors import DeploymentError, ErrorCode
-from cashtrace_constructs.secret_manager import SecretAccessLog, SecretManager, main
+from tools.secret_manager import SecretAccessLog, SecretManager
+from tools.secret_manager.__main__ import main
 
 REGION = "af-south-1"
 

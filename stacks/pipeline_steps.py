@@ -1,0 +1,135 @@
+"""The CD pipeline's CodeBuild steps (synth, image scan gate, live tests) and the toolchain pins they install.
+
+Every step checks out the pipeline's source and runs on the same image and runtimes; the versions
+it installs come from the repository's own lock files, so the pipeline never drifts from CI.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import tomllib
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from aws_cdk import CfnOutput, Duration, pipelines
+from aws_cdk import aws_codebuild as codebuild
+from aws_cdk import aws_ecr as ecr
+from aws_cdk import aws_iam as iam
+
+from cashtrace_constructs.config import EnvironmentConfig, PipelineConfig
+from cashtrace_constructs.errors import DeploymentError, ErrorCode
+
+ROOT = Path(__file__).resolve().parent.parent
+BUILD_IMAGE = codebuild.LinuxBuildImage.STANDARD_7_0
+# CodeBuild standard 7.0 runtimes; pyproject allows 3.11-3.12 and jsii needs the Node 22 that
+# `npm ci` installs from package-lock.json (node_modules/.bin/node).
+RUNTIME_VERSIONS = {"python": "3.11", "nodejs": "20"}
+
+
+def cdk_cli_version(package_json: Path = ROOT / "package.json") -> str:
+    """The aws-cdk CLI pinned in package.json, so self-mutation and asset steps use the same CLI."""
+    version = json.loads(package_json.read_text())["devDependencies"]["aws-cdk"]
+    if not re.fullmatch(r"\d+\.\d+\.\d+", version):
+        raise DeploymentError(
+            ErrorCode.CONFIG_INVALID,
+            f"package.json must pin aws-cdk to an exact version, got {version!r}",
+            field="package.json.devDependencies.aws-cdk",
+        )
+    return str(version)
+
+
+def pinned_requirement(package: str, pyproject: Path = ROOT / "pyproject.toml") -> str:
+    """`package==version` exactly as pinned in pyproject.toml's dependency groups."""
+    groups: dict[str, list[Any]] = tomllib.loads(pyproject.read_text())["dependency-groups"]
+    for requirement in (item for group in groups.values() for item in group if isinstance(item, str)):
+        if re.fullmatch(rf"{re.escape(package)}==[\w.]+", requirement, flags=re.IGNORECASE):
+            return requirement
+    raise DeploymentError(
+        ErrorCode.CONFIG_INVALID,
+        f"{package} is not pinned (==) in pyproject.toml",
+        field=f"pyproject.dependency-groups.{package}",
+    )
+
+
+def build_defaults() -> pipelines.CodeBuildOptions:
+    """What every CodeBuild project of the pipeline runs on."""
+    return pipelines.CodeBuildOptions(
+        build_environment=codebuild.BuildEnvironment(
+            build_image=BUILD_IMAGE, privileged=False, compute_type=codebuild.ComputeType.MEDIUM
+        ),
+        timeout=Duration.minutes(60),
+    )
+
+
+def _step(
+    step_id: str, source: pipelines.IFileSetProducer, *, install: str, commands: Sequence[str], **options: Any
+) -> pipelines.CodeBuildStep:
+    return pipelines.CodeBuildStep(
+        step_id,
+        input=source,
+        partial_build_spec=codebuild.BuildSpec.from_object(
+            {"phases": {"install": {"runtime-versions": RUNTIME_VERSIONS}}}
+        ),
+        install_commands=[install],
+        commands=list(commands),
+        **options,
+    )
+
+
+def synth_step(
+    source: pipelines.IFileSetProducer, environments: Sequence[EnvironmentConfig], *, pipeline_account: str
+) -> pipelines.CodeBuildStep:
+    """The whole suite (with the coverage gate), then the CLI synth that cdk-nag, the region lock and our rules gate."""
+    # The accounts the pipeline was deployed with, so its own synth renders the same stacks.
+    accounts = {
+        f"CASHTRACE_{environment.name.upper()}_ACCOUNT": environment.infrastructure.account
+        for environment in environments
+    }
+    return _step(
+        "Synth",
+        source,
+        # `make deps` installs from the lock files: `npm ci` (CLI and Node 22) and the pinned venv.
+        install="make deps",
+        commands=["make test", "make synth"],
+        env={**accounts, "CASHTRACE_PIPELINE_ACCOUNT": pipeline_account, "CI": "true"},
+        primary_output_directory="cdk.out",
+    )
+
+
+def security_gate_step(
+    source: pipelines.IFileSetProducer, config: PipelineConfig, release_repository: ecr.IRepository
+) -> pipelines.CodeBuildStep:
+    """The release image against its ECR scan findings (Property 3): `python -m tools.image_scan_gate`."""
+    return _step(
+        "SecurityGate",
+        source,
+        install=f"python -m pip install --quiet {pinned_requirement('boto3')}",
+        commands=[
+            "python -m tools.image_scan_gate"
+            f" --repository {config.release_repository}"
+            f" --release-manifest {config.release_manifest}"
+            f" --threshold {config.security.vulnerability_severity_threshold}"
+            f" --wait-seconds {config.scan_wait_seconds}"
+        ],
+        role_policy_statements=[
+            iam.PolicyStatement(
+                actions=["ecr:DescribeImageScanFindings", "ecr:DescribeImages"],
+                resources=[release_repository.repository_arn],
+            )
+        ],
+    )
+
+
+def live_tests_step(source: pipelines.IFileSetProducer, suite: str, service_url: CfnOutput) -> pipelines.CodeBuildStep:
+    """`tests/<suite>` against the environment just deployed (integration before approval, smoke after)."""
+    return _step(
+        f"{suite.capitalize()}Tests",
+        source,
+        # The live tests use the standard library's HTTP client: pytest is all they need.
+        install=f"python -m pip install --quiet {pinned_requirement('pytest')}",
+        # --confcutdir: the repo's top conftest synthesizes the CDK app; these tests need none of it.
+        commands=[f"python -m pytest tests/{suite} --confcutdir=tests/{suite} -p no:cacheprovider -q"],
+        env_from_cfn_outputs={"CASHTRACE_BASE_URL": service_url},
+    )
