@@ -320,8 +320,8 @@ class CashTracePipelineStack(Stack):
     def _plan(self, environment: EnvironmentConfig, *, approval: bool | None, tested: bool) -> PlannedStage:
         return PlannedStage(
             environment=environment.name,
-            requires_approval=environment.environment.requires_approval,
-            approved_before=environment.environment.requires_approval if approval is None else approval,
+            requires_approval=environment.settings.requires_approval,
+            approved_before=environment.settings.requires_approval if approval is None else approval,
             tested_after=tested,
         )
 
@@ -353,7 +353,7 @@ class CashTracePipelineStack(Stack):
                     pipelines.ManualApprovalStep(
                         "Approve",
                         comment=f"Promote the release that passed the earlier stages to {environment.name}",
-                        review_url=environment.environment.url,
+                        review_url=environment.settings.url,
                     )
                 ],
             )
@@ -361,7 +361,7 @@ class CashTracePipelineStack(Stack):
             # The first stage ships the image first: check it against its scan findings (Property 3).
             pre.append(self._security_gate())
         if tests:
-            suite = "integration" if not environment.environment.requires_approval else "smoke"
+            suite = "integration" if not environment.settings.requires_approval else "smoke"
             post.append(
                 pipelines.CodeBuildStep(
                     f"{suite.capitalize()}Tests",
@@ -393,7 +393,7 @@ class CashTracePipelineStack(Stack):
                 "python -m lambdas.image_scan_gate"
                 f" --repository {config.release_repository}"
                 f" --release-manifest {config.release_manifest}"
-                f" --threshold {config.security.vulnerability_severity_threshold}"
+                f" --threshold {config.vulnerability_severity_threshold}"
                 f" --wait-seconds {config.scan_wait_seconds}"
             ],
             role_policy_statements=[
