@@ -533,14 +533,13 @@ class BlueGreenService(Construct):
             description=f"{config.name}: AfterAllowTestTraffic health checks against the test listener",
             vpc=vpc,
             encryption_key=encryption_key,
-            # Enough for every check: failures x (timeout + spacing) plus the successes needed.
-            timeout_seconds=300,
+            timeout_seconds=config.deployment_hook.timeout_seconds,
             environment={
                 "TEST_URL": self.test_url,
                 "HEALTH_CHECK_TIMEOUT_SECONDS": str(strategy.health_check_timeout),
                 "HEALTH_CHECK_FAILURES": str(props.rollback.health_check_failures),
-                "REQUIRED_SUCCESSES": "3",
-                "CHECK_SPACING_SECONDS": "5",
+                "REQUIRED_SUCCESSES": str(config.deployment_hook.required_successes),
+                "CHECK_SPACING_SECONDS": str(config.deployment_hook.check_spacing_seconds),
             },
         )
         hook_function = self.health_check_hook.function

@@ -41,7 +41,9 @@ from cashtrace_constructs.config.secrets import (
 )
 from cashtrace_constructs.config.service import (
     DEFAULT_IMAGE_TAG,
+    HOOK_REPORT_RESERVE_SECONDS,
     PLACEHOLDER_PIPELINE_ACCOUNT,
+    DeploymentHookConfig,
     DeploymentStrategy,
     RollbackConfig,
     ServiceConfig,
@@ -53,6 +55,7 @@ __all__ = [
     "DEFAULT_IMAGE_TAG",
     "ENVIRONMENT_NAMES",
     "GITHUB_OIDC_ISSUER",
+    "HOOK_REPORT_RESERVE_SECONDS",
     "MAX_BACKUP_RETENTION_DAYS",
     "MAX_PRODUCTION_ROTATION_DAYS",
     "MAX_ROTATION_DAYS",
@@ -63,6 +66,7 @@ __all__ = [
     "SEVERITIES",
     "AutoScalingConfig",
     "DataConfig",
+    "DeploymentHookConfig",
     "DeploymentStrategy",
     "EnvironmentConfig",
     "EnvironmentSettings",

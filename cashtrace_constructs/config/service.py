@@ -1,4 +1,4 @@
-"""How the API service runs and is released: image, ports, drain times, strategy, rollback.
+"""How the API service runs and is released: image, ports, drain times, strategy, rollback, deploy hook.
 
 The defaults are the timing model's inputs (docs/service.md); the correctness rules recompute the
 budgets from the synthesized template, so changing a number here is safe only if Properties 5, 9
@@ -8,7 +8,7 @@ and 10 still hold.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Annotated
 
@@ -31,6 +31,10 @@ _IMAGE_TAG_RE = re.compile(r"^(?:[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}|sha256:[0-9a-
 DEFAULT_IMAGE_TAG = "bootstrap"
 # The tooling account that owns the image repositories ("build once, promote by digest").
 PLACEHOLDER_PIPELINE_ACCOUNT = "444444444444"
+# The hook stops checking this long before its Lambda timeout to report its verdict to CodeDeploy
+# (`_REPORT_RESERVE_SECONDS` in lambdas/deployment_health_check/handler.py; a test keeps them equal).
+HOOK_REPORT_RESERVE_SECONDS = 10
+
 _HEALTH = ErrorCode.HEALTH_CHECK_FAILED
 
 
@@ -91,8 +95,23 @@ class RollbackConfig:
 
 
 @dataclass(frozen=True)
+class DeploymentHookConfig:
+    """The AfterAllowTestTraffic hook that health-checks a release on the test listener.
+
+    Each check's timeout is `DeploymentStrategy.health_check_timeout`; the failures it tolerates
+    are `RollbackConfig.health_check_failures`.
+    """
+
+    # Lambda stops any function after 15 minutes.
+    timeout_seconds: Annotated[int, Between(1, 900, _HEALTH)] = 300
+    # Consecutive healthy checks before the hook lets CodeDeploy shift production traffic.
+    required_successes: Annotated[int, Between(1, 10, _HEALTH)] = 3
+    check_spacing_seconds: Annotated[int, Between(1, 60, _HEALTH)] = 5
+
+
+@dataclass(frozen=True)
 class ServiceConfig:
-    """How the API service runs: image, ports, health checks, drain times, rollback alarms."""
+    """How the API service runs: image, ports, health checks, drain times, rollback alarms, deploy hook."""
 
     name: str = "api"
     repository_account: str = PLACEHOLDER_PIPELINE_ACCOUNT
@@ -125,6 +144,7 @@ class ServiceConfig:
     # Step scale-out (Property 9): a 1-minute alarm, 1 datapoint.
     scale_out_cooldown_seconds: Annotated[int, Between(0, 3600, ErrorCode.RESOURCE_LIMIT)] = 15
     scale_out_evaluation_periods: Annotated[int, Between(1, 10, ErrorCode.RESOURCE_LIMIT)] = 1
+    deployment_hook: DeploymentHookConfig = field(default_factory=DeploymentHookConfig)
 
     def validate(self, path: str) -> None:
         require_match(NAME_RE, self.name, f"{path}.name", "lower-case letters, digits and dashes")
@@ -162,6 +182,7 @@ class ServiceConfig:
             f"{path}.alarm_period_seconds",
             f"must be a multiple of 60, got {self.alarm_period_seconds}",
         )
+        check_bounds(self.deployment_hook, f"{path}.deployment_hook")
 
 
 def require_release_timing(
@@ -176,4 +197,18 @@ def require_release_timing(
         f"{path}.rollback.rollback_timeout",
         f"the rollback alarms ({service.alarm_evaluation_periods} x {service.alarm_period_seconds} s) "
         f"give a worst-case rollback of {worst_rollback} s, over this {rollback.rollback_timeout} s budget",
+    )
+    # A release whose checks each take nearly the whole timeout is healthy; the hook must still fit them.
+    hook = service.deployment_hook
+    needed = (
+        hook.required_successes * strategy.health_check_timeout
+        + (hook.required_successes - 1) * hook.check_spacing_seconds
+        + HOOK_REPORT_RESERVE_SECONDS
+    )
+    require(
+        needed <= hook.timeout_seconds,
+        _HEALTH,
+        f"{path}.service.deployment_hook.timeout_seconds",
+        f"{hook.required_successes} healthy checks of up to {strategy.health_check_timeout} s, "
+        f"{hook.check_spacing_seconds} s apart, and the report need {needed} s, more than {hook.timeout_seconds} s",
     )
