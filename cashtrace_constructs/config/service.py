@@ -32,7 +32,8 @@ DEFAULT_IMAGE_TAG = "bootstrap"
 # The tooling account that owns the image repositories ("build once, promote by digest").
 PLACEHOLDER_PIPELINE_ACCOUNT = "444444444444"
 # The hook stops checking this long before its Lambda timeout to report its verdict to CodeDeploy
-# (`_REPORT_RESERVE_SECONDS` in lambdas/deployment_health_check/handler.py; a test keeps them equal).
+# (`_REPORT_RESERVE_SECONDS` of lambdas/deployment_health_check/handler.py, which has no CDK imports;
+# tests/config/test_deployment_hook_config.py runs that hook loop against the rule below).
 HOOK_REPORT_RESERVE_SECONDS = 10
 
 _HEALTH = ErrorCode.HEALTH_CHECK_FAILED
