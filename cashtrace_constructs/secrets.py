@@ -20,7 +20,7 @@ from aws_cdk import aws_secretsmanager as secretsmanager
 from constructs import Construct, IConstruct
 
 from cashtrace_constructs.audit import SecretsAudit
-from cashtrace_constructs.config import SecretReference, SecretsConfig
+from cashtrace_constructs.config import SecretReference, SecretsConfig, require_secret_of
 from cashtrace_constructs.errors import DeploymentError, ErrorCode
 from cashtrace_constructs.function import PythonHandler
 
@@ -98,7 +98,7 @@ def environment_of(construct: IConstruct) -> str | None:
 
 
 class EnvironmentSecrets(Construct):
-    """The secrets of `Environment.secrets`, their rotation, their isolation and their audit trail.
+    """The secrets of `EnvironmentSettings.secrets`, their rotation, their isolation and their audit trail.
 
     Attributes: `secrets` (full name -> Secret), `rotation_function`, `audit`, `alarms`.
     """
@@ -116,12 +116,7 @@ class EnvironmentSecrets(Construct):
         rotation_subnets: ec2.SubnetSelection | None = None,
     ) -> None:
         for index, reference in enumerate(secrets):
-            if reference.environment != environment_name:
-                raise DeploymentError(
-                    ErrorCode.SECRET_ACCESS_DENIED,
-                    f"{reference.name!r} belongs to {reference.environment!r}, not {environment_name!r}",
-                    field=f"{environment_name}.environment.secrets[{index}].name",
-                )
+            require_secret_of(environment_name, reference.name, f"{environment_name}.settings.secrets[{index}].name")
         super().__init__(scope, construct_id)
         self.environment_name = environment_name
         self.config = config

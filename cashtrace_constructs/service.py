@@ -195,8 +195,6 @@ class BlueGreenService(Construct):
             allow_all_outbound=False,
         )
         self.service_security_group.add_egress_rule(ec2.Peer.any_ipv4(), ec2.Port.tcp(443), "HTTPS to AWS APIs")
-        uses_code_deploy = props.strategy.type is not StrategyType.ROLLING
-        rolling = not uses_code_deploy
         self.service = ecs.FargateService(
             self,
             "Service",
@@ -207,13 +205,10 @@ class BlueGreenService(Construct):
             security_groups=[self.service_security_group],
             assign_public_ip=False,
             health_check_grace_period=Duration.seconds(config.health_check_grace_period_seconds),
-            deployment_controller=ecs.DeploymentController(
-                type=ecs.DeploymentControllerType.CODE_DEPLOY if uses_code_deploy else ecs.DeploymentControllerType.ECS
-            ),
-            # Rolling: never below full healthy capacity (Property 10); CodeDeploy ignores these.
+            deployment_controller=ecs.DeploymentController(type=ecs.DeploymentControllerType.CODE_DEPLOY),
+            # Ignored under CodeDeploy; full healthy capacity should the controller ever change (Property 10).
             min_healthy_percent=100,
             max_healthy_percent=200,
-            circuit_breaker=ecs.DeploymentCircuitBreaker(enable=True, rollback=True) if rolling else None,
             propagate_tags=ecs.PropagatedTagSource.SERVICE,
         )
 
@@ -257,7 +252,7 @@ class BlueGreenService(Construct):
             if self.certificate
             else None,
             ssl_policy=elbv2.SslPolicy.RECOMMENDED_TLS if self.certificate else None,
-            # Under CodeDeploy the replacement tasks register here first; a rolling service leaves it empty.
+            # Under CodeDeploy the replacement tasks register here first.
             default_target_groups=[self.green_target_group],
             open=False,
         )
@@ -294,14 +289,7 @@ class BlueGreenService(Construct):
         self.deployment_group: codedeploy.EcsDeploymentGroup | None = None
         self.deployment: EcsDeployment | None = None
         self.health_check_hook: PythonHandler | None = None
-        if uses_code_deploy:
-            self._code_deploy(props, vpc, encryption_key)
-        else:
-            # Rolling deployments roll back on the same alarms through ECS itself.
-            self.service.enable_deployment_alarms(
-                [alarm.alarm_name for alarm in self.rollback_alarms],
-                behavior=ecs.AlarmBehavior.ROLLBACK_ON_ALARM,
-            )
+        self._code_deploy(props, vpc, encryption_key)
 
     # ---------------------------------------------------------------- helpers
 
@@ -545,14 +533,13 @@ class BlueGreenService(Construct):
             description=f"{config.name}: AfterAllowTestTraffic health checks against the test listener",
             vpc=vpc,
             encryption_key=encryption_key,
-            # Enough for every check: failures x (timeout + spacing) plus the successes needed.
-            timeout_seconds=300,
+            timeout_seconds=config.deployment_hook.timeout_seconds,
             environment={
                 "TEST_URL": self.test_url,
                 "HEALTH_CHECK_TIMEOUT_SECONDS": str(strategy.health_check_timeout),
                 "HEALTH_CHECK_FAILURES": str(props.rollback.health_check_failures),
-                "REQUIRED_SUCCESSES": "3",
-                "CHECK_SPACING_SECONDS": "5",
+                "REQUIRED_SUCCESSES": str(config.deployment_hook.required_successes),
+                "CHECK_SPACING_SECONDS": str(config.deployment_hook.check_spacing_seconds),
             },
         )
         hook_function = self.health_check_hook.function

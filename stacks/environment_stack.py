@@ -72,7 +72,7 @@ class CashTraceEnvironmentStack(Stack):
             self,
             "Secrets",
             environment_name=config.name,
-            secrets=config.environment.secrets,
+            secrets=config.settings.secrets,
             config=config.secrets,
             encryption_key=self.encryption.key,
             vpc=self.network.vpc,
@@ -137,7 +137,7 @@ class CashTraceEnvironmentStack(Stack):
             self,
             "ServiceUrl",
             value=(
-                config.environment.url
+                config.settings.url
                 if config.service.certificate_arn
                 else f"http://{self.service.load_balancer.load_balancer_dns_name}"
             ),
@@ -180,7 +180,7 @@ class CashTraceEnvironmentStack(Stack):
         )
         self.secrets.adopt_secret(self.grafana.admin_secret)
         self.monitoring.monitor_internal_service(service=self.grafana.service, name="Grafana")
-        scaling = config.infrastructure.resource(ResourceType.COMPUTE, config.service.name).auto_scaling
+        scaling = config.resource(ResourceType.COMPUTE, config.service.name).auto_scaling
         assert scaling is not None  # EnvironmentConfig.validate guarantees it
         self.monitoring.monitor_service(
             service=self.service.service,
@@ -214,7 +214,7 @@ class CashTraceEnvironmentStack(Stack):
         )
 
     def _service(self, config: EnvironmentConfig) -> BlueGreenService:
-        api = config.infrastructure.resource(ResourceType.COMPUTE, config.service.name)
+        api = config.resource(ResourceType.COMPUTE, config.service.name)
         if api.auto_scaling is None:  # EnvironmentConfig.validate refuses this; mypy cannot know
             raise DeploymentError(
                 ErrorCode.RESOURCE_LIMIT, "the API needs auto_scaling", field=f"{config.name}.service"
@@ -236,9 +236,9 @@ class CashTraceEnvironmentStack(Stack):
                 scaling=api.auto_scaling,
                 strategy=config.deployment_strategy,
                 rollback=config.rollback,
-                public_host=urlparse(config.environment.url).hostname,
+                public_host=urlparse(config.settings.url).hostname,
                 environment={
-                    **{variable.name: variable.value for variable in config.environment.variables},
+                    **{variable.name: variable.value for variable in config.settings.variables},
                     "DATABASE_HOST": self.database.endpoint.hostname,
                     "DATABASE_PORT": str(self.database.port),
                     "REDIS_HOST": self.cache.endpoint.hostname,
@@ -249,7 +249,7 @@ class CashTraceEnvironmentStack(Stack):
                 secrets={
                     **{
                         reference.env_var: ecs.Secret.from_secrets_manager(self.secrets.secret(reference.name))
-                        for reference in config.environment.secrets
+                        for reference in config.settings.secrets
                     },
                     "DATABASE_USER": ecs.Secret.from_secrets_manager(self.database.secret, "username"),
                     "DATABASE_PASSWORD": ecs.Secret.from_secrets_manager(self.database.secret, "password"),

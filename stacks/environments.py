@@ -18,8 +18,8 @@ from cashtrace_constructs.config import (
     AutoScalingConfig,
     DataConfig,
     DeploymentStrategy,
-    Environment,
     EnvironmentConfig,
+    EnvironmentSettings,
     EnvironmentVariable,
     GitHubOidcConfig,
     InfrastructureConfig,
@@ -70,11 +70,10 @@ def _api(size: str, scaling: AutoScalingConfig) -> ResourceConfig:
 
 def dev(context: Mapping[str, Any] | None = None) -> EnvironmentConfig:
     return EnvironmentConfig(
-        environment=Environment(
+        settings=EnvironmentSettings(
             name="dev",
             url="https://dev.cashtrace.ng",
             requires_approval=False,
-            auto_deploy_branch="main",
             variables=(EnvironmentVariable("LOG_LEVEL", "DEBUG"),),
             secrets=(SecretReference("cashtrace/dev/api-keys", "API_KEYS"),),
         ),
@@ -114,11 +113,10 @@ def dev(context: Mapping[str, Any] | None = None) -> EnvironmentConfig:
 
 def staging(context: Mapping[str, Any] | None = None) -> EnvironmentConfig:
     return EnvironmentConfig(
-        environment=Environment(
+        settings=EnvironmentSettings(
             name="staging",
             url="https://staging.cashtrace.ng",
             requires_approval=False,
-            auto_deploy_branch="main",
             variables=(EnvironmentVariable("LOG_LEVEL", "INFO"),),
             secrets=(SecretReference("cashtrace/staging/api-keys", "API_KEYS"),),
         ),
@@ -156,7 +154,7 @@ def staging(context: Mapping[str, Any] | None = None) -> EnvironmentConfig:
 
 def prod(context: Mapping[str, Any] | None = None) -> EnvironmentConfig:
     return EnvironmentConfig(
-        environment=Environment(
+        settings=EnvironmentSettings(
             name="prod",
             url="https://app.cashtrace.ng",
             requires_approval=True,
@@ -195,7 +193,7 @@ def prod(context: Mapping[str, Any] | None = None) -> EnvironmentConfig:
         ),
         # One breaching minute rolls prod back: its budget is 180 s, not 300 (docs/service.md).
         service=_service(context, alarm_evaluation_periods=1),
-        # PCI DSS 8.3.9 and the 30-day ceiling in SecretsConfig.validate_for.
+        # PCI DSS 8.3.9 and the 30-day ceiling in SecretsConfig.validate.
         secrets=SecretsConfig(default_rotation_days=30, database_rotation_days=30),
         # Prod's larger volume and pool: page earlier on storage, allow more connections.
         monitoring=MonitoringConfig(database_min_free_storage_gib=50, database_max_connections=400),
@@ -213,5 +211,5 @@ def pipeline(context: Mapping[str, Any] | None = None) -> PipelineConfig:
 
 
 def github_oidc() -> GitHubOidcConfig:
-    """The repository whose `main` may push release images and hand the source to the CD pipeline (issue 7)."""
+    """The repository whose `main` may push release images and hand the source to the CD pipeline."""
     return GitHubOidcConfig(owner="cashtrace", repository="cashtrace-infrastructure", branch="main")

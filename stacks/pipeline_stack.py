@@ -261,8 +261,8 @@ class CashTracePipelineStack(Stack):
     def _plan(self, environment: EnvironmentConfig, *, approval: bool | None, tested: bool) -> PlannedStage:
         return PlannedStage(
             environment=environment.name,
-            requires_approval=environment.environment.requires_approval,
-            approved_before=environment.environment.requires_approval if approval is None else approval,
+            requires_approval=environment.settings.requires_approval,
+            approved_before=environment.settings.requires_approval if approval is None else approval,
             tested_after=tested,
         )
 
@@ -294,7 +294,7 @@ class CashTracePipelineStack(Stack):
                     pipelines.ManualApprovalStep(
                         "Approve",
                         comment=f"Promote the release that passed the earlier stages to {environment.name}",
-                        review_url=environment.environment.url,
+                        review_url=environment.settings.url,
                     )
                 ],
             )
@@ -302,7 +302,7 @@ class CashTracePipelineStack(Stack):
             # The first stage ships the image first: check it against its scan findings (Property 3).
             pre.append(security_gate_step(self.source, self.config, self.release_repository))
         if tests:
-            suite = "integration" if not environment.environment.requires_approval else "smoke"
+            suite = "integration" if not environment.settings.requires_approval else "smoke"
             post.append(live_tests_step(self.source, suite, service_url))
         self.pipeline.add_stage(stage, pre=pre, post=post)
         self.stages[environment.name] = stage

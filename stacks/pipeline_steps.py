@@ -110,7 +110,7 @@ def security_gate_step(
             "python -m tools.image_scan_gate"
             f" --repository {config.release_repository}"
             f" --release-manifest {config.release_manifest}"
-            f" --threshold {config.security.vulnerability_severity_threshold}"
+            f" --threshold {config.vulnerability_severity_threshold}"
             f" --wait-seconds {config.scan_wait_seconds}"
         ],
         role_policy_statements=[

@@ -153,11 +153,11 @@ def test_release_runs_on_main_only_and_uses_oidc_not_keys() -> None:
 
 
 def test_release_scan_blocks_at_the_configured_severity() -> None:
-    from cashtrace_constructs.config import SecurityConfig
+    from cashtrace_constructs.config import SEVERITIES
+    from stacks.environments import pipeline
 
-    severities = ("INFORMATIONAL", "LOW", "MEDIUM", "HIGH", "CRITICAL")
-    threshold = SecurityConfig().vulnerability_severity_threshold
-    expected = severities[severities.index(threshold) :]
+    threshold = pipeline().vulnerability_severity_threshold
+    expected = SEVERITIES[SEVERITIES.index(threshold) :]
     workflow = _workflow("release.yml")
     assert workflow["env"]["BLOCKING_SEVERITIES"].split(",") == list(expected)
     [scan] = [s for s in workflow["jobs"]["release"]["steps"] if "trivy-action" in s.get("uses", "")]

@@ -9,8 +9,8 @@ from hypothesis import strategies as st
 from cashtrace_constructs.config import (
     AutoScalingConfig,
     DeploymentStrategy,
-    Environment,
     EnvironmentConfig,
+    EnvironmentSettings,
     InfrastructureConfig,
     NetworkConfig,
     ResourceConfig,
@@ -45,7 +45,6 @@ def deployment_strategies(draw: st.DrawFn) -> DeploymentStrategy:
         health_check_path=draw(st.sampled_from(["/health", "/healthz", "/api/v1/health"])),
         health_check_timeout=draw(st.integers(2, 10)),
         canary_percentage=draw(st.integers(1, 99)) if kind is StrategyType.CANARY else None,
-        max_unavailable=draw(st.integers(0, 50)) if kind is StrategyType.ROLLING else None,
     )
 
 
@@ -58,11 +57,10 @@ def environment_configs(draw: st.DrawFn, name: str | None = None) -> Environment
     shipped = {"dev": environments.dev, "staging": environments.staging, "prod": environments.prod}[env_name]()
     return replace(
         shipped,
-        environment=Environment(
+        settings=EnvironmentSettings(
             name=env_name,
             url=f"https://{env_name}.cashtrace.ng",
             requires_approval=production or draw(st.booleans()),
-            auto_deploy_branch=None if production else "main",
             secrets=(SecretReference(f"cashtrace/{env_name}/api-keys", "API_KEYS"),),
         ),
         infrastructure=InfrastructureConfig(

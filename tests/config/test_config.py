@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 from cashtrace_constructs.config import (
     EnvironmentConfig,
     InfrastructureConfig,
+    ResourceType,
     SecurityConfig,
     StrategyType,
 )
@@ -98,13 +99,13 @@ INVALID: list[tuple[str, Mutation, ErrorCode, str]] = [
         "secret of another environment",
         lambda c: _rebuild(
             c,
-            environment=replace(
-                c.environment,
-                secrets=(replace(c.environment.secrets[0], name=f"cashtrace/{_other(c.name)}/api-keys"),),
+            settings=replace(
+                c.settings,
+                secrets=(replace(c.settings.secrets[0], name=f"cashtrace/{_other(c.name)}/api-keys"),),
             ),
         ),
         ErrorCode.SECRET_ACCESS_DENIED,
-        "environment.secrets[0].name",
+        "settings.secrets[0].name",
     ),
 ]
 
@@ -129,9 +130,9 @@ def test_invalid_configs_are_refused_with_field_path_and_code(
 @given(config=environment_configs(name="prod"))
 def test_prod_without_approval_is_refused(config: EnvironmentConfig) -> None:
     with pytest.raises(DeploymentError) as refused:
-        _rebuild(config, environment=replace(config.environment, requires_approval=False))
+        _rebuild(config, settings=replace(config.settings, requires_approval=False))
     assert refused.value.code is ErrorCode.APPROVAL_REQUIRED
-    assert refused.value.field == "prod.environment.requires_approval"
+    assert refused.value.field == "prod.settings.requires_approval"
 
 
 @given(config=environment_configs(), percentage=st.integers(1, 99))
@@ -182,7 +183,7 @@ def test_shipped_environments_are_valid_and_distinct() -> None:
     assert len({c.infrastructure.networking.cidr for c in configs}) == 3
     assert all(c.infrastructure.region == "af-south-1" for c in configs)
     prod = configs[-1]
-    assert prod.environment.requires_approval and prod.environment.auto_deploy_branch is None
+    assert prod.settings.requires_approval
 
 
 def test_accounts_come_from_context_then_environment_then_placeholder(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -196,3 +197,12 @@ def test_accounts_come_from_context_then_environment_then_placeholder(monkeypatc
 def test_infrastructure_names_its_availability_zones() -> None:
     infrastructure: InfrastructureConfig = environments.prod().infrastructure
     assert infrastructure.availability_zones == ("af-south-1a", "af-south-1b", "af-south-1c")
+
+
+def test_a_missing_resource_is_refused_with_the_environments_path() -> None:
+    config = environments.staging()
+    assert config.resource(ResourceType.COMPUTE, "api").name == "api"
+    with pytest.raises(DeploymentError) as refused:
+        config.resource(ResourceType.COMPUTE, "worker")
+    assert refused.value.field == "staging.infrastructure.resources"
+    assert refused.value.code is ErrorCode.CONFIG_INVALID

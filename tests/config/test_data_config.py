@@ -1,4 +1,4 @@
-"""DataConfig: sizes and safety settings of the data layer, refused with a DEPLOY_* code and field path."""
+"""DataConfig: sizes and safety settings of the data layer, refused by the environment with a code and field path."""
 
 from __future__ import annotations
 
@@ -9,14 +9,19 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from cashtrace_constructs.config import DataConfig
+from cashtrace_constructs.config import DataConfig, EnvironmentConfig
 from cashtrace_constructs.errors import DeploymentError, ErrorCode
-from stacks.environments import all_environments, prod
+from stacks.environments import all_environments, prod, staging
+
+
+def _with_data(**changes: Any) -> EnvironmentConfig:
+    """staging (no production-only rules) with a data config of its defaults plus `changes`."""
+    return dataclasses.replace(staging(), data=DataConfig(**changes))
 
 
 def refused(**changes: Any) -> DeploymentError:
     with pytest.raises(DeploymentError) as caught:
-        DataConfig(**changes)
+        _with_data(**changes)
     return caught.value
 
 
@@ -24,13 +29,14 @@ def refused(**changes: Any) -> DeploymentError:
 def test_backup_retention_outside_a_week_to_35_days_is_refused(days: int) -> None:
     error = refused(backup_retention_days=days, weekly_backup_retention_days=max(days, 35))
     assert error.code is ErrorCode.RESOURCE_LIMIT
-    assert error.field == "data.backup_retention_days"
+    assert error.field == "staging.data.backup_retention_days"
     assert "Property 8" in str(error)
 
 
 @given(st.integers(min_value=7, max_value=35))
 def test_every_retention_from_a_week_to_35_days_is_accepted(days: int) -> None:
-    assert DataConfig(backup_retention_days=days, weekly_backup_retention_days=35).backup_retention_days == days
+    config = _with_data(backup_retention_days=days, weekly_backup_retention_days=35)
+    assert config.data.backup_retention_days == days
 
 
 @pytest.mark.parametrize(
@@ -55,7 +61,7 @@ def test_every_retention_from_a_week_to_35_days_is_accepted(days: int) -> None:
 def test_bad_values_are_refused_with_code_and_field(changes: dict[str, Any], code: ErrorCode, field: str) -> None:
     error = refused(**changes)
     assert error.code is code
-    assert error.field == f"data.{field}"
+    assert error.field == f"staging.data.{field}"
 
 
 @pytest.mark.parametrize(

@@ -1,17 +1,22 @@
-"""MonitoringConfig refuses bad thresholds, unpinned images and out-of-region certificates."""
+"""An environment refuses monitoring thresholds out of range, unpinned images and out-of-region certificates."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from cashtrace_constructs.config import MonitoringConfig
+from cashtrace_constructs.config import EnvironmentConfig, MonitoringConfig
 from cashtrace_constructs.errors import DeploymentError, ErrorCode
 from cashtrace_constructs.grafana import init_script, provisioning_files
-from stacks.environments import all_environments
+from stacks.environments import all_environments, staging
+
+
+def _with_monitoring(**changes: object) -> EnvironmentConfig:
+    return replace(staging(), monitoring=MonitoringConfig(**changes))  # type: ignore[arg-type]
 
 
 def test_every_environment_has_a_valid_monitoring_config() -> None:
@@ -22,11 +27,11 @@ def test_every_environment_has_a_valid_monitoring_config() -> None:
 @given(percent=st.integers())
 def test_percent_thresholds_outside_1_to_100_are_refused(percent: int) -> None:
     if 1 <= percent <= 100:
-        assert MonitoringConfig(service_cpu_percent=percent).service_cpu_percent == percent
+        assert _with_monitoring(service_cpu_percent=percent).monitoring.service_cpu_percent == percent
     else:
         with pytest.raises(DeploymentError) as error:
-            MonitoringConfig(service_cpu_percent=percent)
-        assert error.value.field == "monitoring.service_cpu_percent"
+            _with_monitoring(service_cpu_percent=percent)
+        assert error.value.field == "staging.monitoring.service_cpu_percent"
         assert error.value.code is ErrorCode.CONFIG_INVALID
 
 
@@ -56,8 +61,8 @@ def test_percent_thresholds_outside_1_to_100_are_refused(percent: int) -> None:
 )
 def test_bad_values_are_refused_with_field_and_code(changes: dict[str, object], field: str, code: ErrorCode) -> None:
     with pytest.raises(DeploymentError) as error:
-        MonitoringConfig(**changes)  # type: ignore[arg-type]
-    assert error.value.field == f"monitoring.{field}"
+        _with_monitoring(**changes)
+    assert error.value.field == f"staging.monitoring.{field}"
     assert error.value.code is code
 
 

@@ -18,7 +18,7 @@ def _config(**overrides: Any) -> PipelineConfig:
 def test_defaults_match_the_design() -> None:
     config = environments.pipeline()
     assert config.stack_name == "CashTrace-Pipeline"
-    assert config.security.vulnerability_severity_threshold == "HIGH"
+    assert config.vulnerability_severity_threshold == "HIGH"
     assert config.promotion == ("staging", "prod")
     assert config.release_repository == "cashtrace/api"
 
@@ -36,6 +36,11 @@ def test_pipeline_account_comes_from_context_then_environment(monkeypatch: pytes
     [
         ({"account": "12345"}, "pipeline.account", ErrorCode.CONFIG_INVALID),
         ({"region": "eu-west-1"}, "pipeline.region", ErrorCode.RESIDENCY_VIOLATION),
+        (
+            {"security": SecurityConfig(allowed_regions=("af-south-1", "eu-west-1"))},
+            "pipeline.security.allowed_regions[1]",
+            ErrorCode.RESIDENCY_VIOLATION,
+        ),
         ({"release_repository": "Not A Repo"}, "pipeline.release_repository", ErrorCode.CONFIG_INVALID),
         ({"source_object_key": "source/cashtrace.tar"}, "pipeline.source_object_key", ErrorCode.CONFIG_INVALID),
         ({"release_manifest": "/etc/release.json"}, "pipeline.release_manifest", ErrorCode.CONFIG_INVALID),
@@ -44,8 +49,8 @@ def test_pipeline_account_comes_from_context_then_environment(monkeypatch: pytes
         ({"promotion": ("staging", "staging")}, "pipeline.promotion", ErrorCode.CONFIG_INVALID),
         ({"promotion": ()}, "pipeline.promotion", ErrorCode.CONFIG_INVALID),
         (
-            {"security": SecurityConfig(vulnerability_severity_threshold="SEVERE")},
-            "pipeline.security.vulnerability_severity_threshold",
+            {"vulnerability_severity_threshold": "SEVERE"},
+            "pipeline.vulnerability_severity_threshold",
             ErrorCode.CONFIG_INVALID,
         ),
     ],

@@ -18,7 +18,7 @@ def _with(config: EnvironmentConfig, secrets: SecretsConfig) -> EnvironmentConfi
 
 
 def test_production_secrets_rotate_within_thirty_days_and_dev_less_often() -> None:
-    for reference in prod().environment.secrets:
+    for reference in prod().settings.secrets:
         assert prod().secrets.rotation_days_for(reference.name) <= 30
     assert prod().secrets.database_rotation_days <= 30
     assert dev().secrets.default_rotation_days > prod().secrets.default_rotation_days

@@ -1,49 +1,66 @@
-"""`ServiceConfig` refuses settings that would break zero downtime, rollback or scale-out."""
+"""`ServiceConfig` settings that would break zero downtime, rollback or scale-out are refused by the environment."""
 
 from __future__ import annotations
 
 import dataclasses
+from typing import Any
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from cashtrace_constructs.config import ServiceConfig
+from cashtrace_constructs.config import EnvironmentConfig, ServiceConfig
 from cashtrace_constructs.errors import DeploymentError, ErrorCode
 from stacks.environments import account_for, prod
+
+
+def _with_service(**changes: Any) -> EnvironmentConfig:
+    """prod with its service changed: only the environment, the root, validates."""
+    config = prod()
+    return dataclasses.replace(config, service=dataclasses.replace(config.service, **changes))
 
 
 @pytest.mark.parametrize(
     ("change", "field", "code"),
     [
-        ({"deregistration_delay_seconds": 10}, "service.deregistration_delay_seconds", ErrorCode.CONFIG_INVALID),
-        ({"stop_timeout_seconds": 10}, "service.stop_timeout_seconds", ErrorCode.CONFIG_INVALID),
+        ({"deregistration_delay_seconds": 10}, "prod.service.deregistration_delay_seconds", ErrorCode.CONFIG_INVALID),
+        ({"stop_timeout_seconds": 10}, "prod.service.stop_timeout_seconds", ErrorCode.CONFIG_INVALID),
         (
             {"stop_timeout_seconds": 121, "longest_request_seconds": 30},
-            "service.stop_timeout_seconds",
+            "prod.service.stop_timeout_seconds",
             ErrorCode.CONFIG_INVALID,
         ),
-        ({"image_tag": "has space"}, "service.image_tag", ErrorCode.CONFIG_INVALID),
-        ({"repository_account": "pipeline"}, "service.repository_account", ErrorCode.CONFIG_INVALID),
-        ({"certificate_arn": "arn:aws:iam::1:role/x"}, "service.certificate_arn", ErrorCode.CONFIG_INVALID),
-        ({"alarm_period_seconds": 90}, "service.alarm_period_seconds", ErrorCode.CONFIG_INVALID),
+        ({"image_tag": "has space"}, "prod.service.image_tag", ErrorCode.CONFIG_INVALID),
+        ({"container_port": 80}, "prod.service.container_port", ErrorCode.CONFIG_INVALID),
+        ({"repository_name": "Not/A Repo"}, "prod.service.repository_name", ErrorCode.CONFIG_INVALID),
+        ({"repository_account": "pipeline"}, "prod.service.repository_account", ErrorCode.CONFIG_INVALID),
+        ({"certificate_arn": "arn:aws:iam::1:role/x"}, "prod.service.certificate_arn", ErrorCode.CONFIG_INVALID),
+        ({"alarm_period_seconds": 90}, "prod.service.alarm_period_seconds", ErrorCode.CONFIG_INVALID),
         (
             {"health_check_grace_period_seconds": 5},
-            "service.health_check_grace_period_seconds",
+            "prod.service.health_check_grace_period_seconds",
             ErrorCode.HEALTH_CHECK_FAILED,
         ),
-        ({"blue_termination_wait_minutes": 0}, "service.blue_termination_wait_minutes", ErrorCode.ROLLBACK_FAILED),
+        ({"blue_termination_wait_minutes": 0}, "prod.service.blue_termination_wait_minutes", ErrorCode.ROLLBACK_FAILED),
     ],
 )
 def test_bad_values_are_refused_with_field_and_code(change: dict, field: str, code: ErrorCode) -> None:  # type: ignore[type-arg]
     with pytest.raises(DeploymentError) as failure:
-        ServiceConfig(**change)
+        _with_service(**change)
     assert failure.value.field == field and failure.value.code is code
 
 
+def test_a_part_of_the_config_does_not_validate_on_its_own() -> None:
+    # Only the environment knows the full path, so a nested config waits to be checked by it.
+    unchecked = ServiceConfig(container_port=80)
+    with pytest.raises(DeploymentError) as failure:
+        dataclasses.replace(prod(), service=unchecked)
+    assert failure.value.field == "prod.service.container_port"
+
+
 def test_digest_and_tag_are_both_accepted() -> None:
-    assert ServiceConfig(image_tag="sha256:" + "a" * 64).image_tag.startswith("sha256:")
-    assert ServiceConfig(image_tag="v1.2.3-rc1").image_tag == "v1.2.3-rc1"
+    assert _with_service(image_tag="sha256:" + "a" * 64).service.image_tag.startswith("sha256:")
+    assert _with_service(image_tag="v1.2.3-rc1").service.image_tag == "v1.2.3-rc1"
 
 
 def test_environment_needs_a_compute_resource_for_its_service() -> None:
@@ -64,11 +81,11 @@ def test_image_tag_and_pipeline_account_come_from_context() -> None:
 
 @given(longest=st.integers(1, 120), extra=st.integers(0, 60))
 def test_drain_times_at_least_the_longest_request_are_valid(longest: int, extra: int) -> None:
-    config = ServiceConfig(
+    config = _with_service(
         longest_request_seconds=longest,
         deregistration_delay_seconds=longest + extra,
         stop_timeout_seconds=min(max(longest + extra, 2), 120),
-    )
+    ).service
     assert config.deregistration_delay_seconds >= config.longest_request_seconds
 
 
@@ -76,5 +93,6 @@ def test_drain_times_at_least_the_longest_request_are_valid(longest: int, extra:
 def test_draining_shorter_than_the_longest_request_is_always_refused(longest: int, short: int) -> None:
     if short >= longest:
         return
-    with pytest.raises(DeploymentError):
-        ServiceConfig(longest_request_seconds=longest, deregistration_delay_seconds=short, stop_timeout_seconds=120)
+    with pytest.raises(DeploymentError) as refused:
+        _with_service(longest_request_seconds=longest, deregistration_delay_seconds=short, stop_timeout_seconds=120)
+    assert refused.value.field == "prod.service.deregistration_delay_seconds"

@@ -89,7 +89,7 @@ def test_application_secrets_rotate_with_the_tagged_rotation_function(
         for _, r in of_type(template, "AWS::SecretsManager::RotationSchedule")
         if "RotationLambdaARN" in r["Properties"]
     ]
-    assert len(schedules) == len(config.environment.secrets)
+    assert len(schedules) == len(config.settings.secrets)
     for schedule in schedules:
         days = int(schedule["RotationRules"]["ScheduleExpression"].removeprefix("rate(").removesuffix(" days)"))
         secret = _by_ref(template, schedule["SecretId"])["Properties"]
@@ -282,4 +282,4 @@ def test_unknown_secret_names_and_foreign_references_are_refused() -> None:
             vpc=vpc,
         )
     assert foreign.value.code is ErrorCode.SECRET_ACCESS_DENIED
-    assert foreign.value.field == "staging.environment.secrets[0].name"
+    assert foreign.value.field == "staging.settings.secrets[0].name"

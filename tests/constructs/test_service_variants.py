@@ -1,4 +1,4 @@
-"""`BlueGreenService` with settings no environment uses yet: rolling strategy, a TLS certificate, a sidecar."""
+"""`BlueGreenService` with settings no environment uses yet: a TLS certificate, a sidecar."""
 
 from __future__ import annotations
 
@@ -12,7 +12,6 @@ from aws_cdk.assertions import Template
 
 from cashtrace_constructs.checks import RollbackBudget, ScaleOutBudget, SynthesizedStack, ZeroDowntime, evaluate
 from cashtrace_constructs.checks.template import of_type
-from cashtrace_constructs.config import DeploymentStrategy, StrategyType
 from cashtrace_constructs.encryption import EnvironmentKey
 from cashtrace_constructs.network import Network
 from cashtrace_constructs.service import BlueGreenService, BlueGreenServiceProps
@@ -40,9 +39,7 @@ def template() -> dict[str, Any]:
             service=dataclasses.replace(config.service, certificate_arn=CERTIFICATE),
             size=api.size,
             scaling=api.auto_scaling,
-            strategy=DeploymentStrategy(
-                type=StrategyType.ROLLING, health_check_path="/health", health_check_timeout=5, max_unavailable=0
-            ),
+            strategy=config.deployment_strategy,
             rollback=config.rollback,
             public_host="staging.cashtrace.ng",
             secrets={},
@@ -61,18 +58,6 @@ def template() -> dict[str, Any]:
         memory_reservation_mib=128,
     )
     return Template.from_stack(stack).to_json()  # type: ignore[no-any-return]
-
-
-def test_rolling_uses_the_ecs_controller_with_circuit_breaker_and_alarm_rollback(template: dict[str, Any]) -> None:
-    [(_, service)] = list(of_type(template, "AWS::ECS::Service"))
-    deployment = service["Properties"]["DeploymentConfiguration"]
-    assert service["Properties"].get("DeploymentController", {"Type": "ECS"}) == {"Type": "ECS"}
-    assert deployment["DeploymentCircuitBreaker"] == {"Enable": True, "Rollback": True}
-    assert deployment["MinimumHealthyPercent"] == 100
-    assert deployment["Alarms"]["Enable"] is True and deployment["Alarms"]["Rollback"] is True
-    assert len(deployment["Alarms"]["AlarmNames"]) == 4
-    assert not list(of_type(template, "AWS::CodeDeploy::DeploymentGroup"))
-    assert not list(of_type(template, "Custom::EcsDeployment"))
 
 
 def test_certificate_turns_on_https_with_a_redirect(template: dict[str, Any]) -> None:

@@ -85,7 +85,7 @@ def _require_threshold(threshold: str) -> str:
         raise DeploymentError(
             ErrorCode.CONFIG_INVALID,
             f"must be one of {', '.join(SEVERITY_ORDER)}, got {threshold!r}",
-            field="security.vulnerability_severity_threshold",
+            field="pipeline.vulnerability_severity_threshold",
         )
     return threshold
 

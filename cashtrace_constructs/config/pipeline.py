@@ -1,0 +1,78 @@
+"""The CD pipeline (CashTrace-Pipeline): where its source comes from, what it ships, what blocks a release."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Annotated
+
+from cashtrace_constructs.config.environment import ENVIRONMENT_NAMES
+from cashtrace_constructs.config.infrastructure import SecurityConfig, require_placement
+from cashtrace_constructs.config.validation import REPOSITORY_RE, Between, check_bounds, require, require_match
+from cashtrace_constructs.errors import ErrorCode
+
+# ECR's scan finding severities, lowest first.
+SEVERITIES: tuple[str, ...] = ("INFORMATIONAL", "LOW", "MEDIUM", "HIGH", "CRITICAL")
+_SOURCE_KEY_RE = re.compile(r"^[A-Za-z0-9!_.*'()/-]+\.zip$")
+
+
+@dataclass(frozen=True)
+class PipelineConfig:
+    """The CD pipeline, a root config: constructing it validates it (paths read `pipeline.<field>`).
+
+    Lives in the tooling account; it deploys the environments named in `promotion` in order.
+    """
+
+    account: str
+    region: str
+    # ECR repository of the release image; the security gate reads its scan findings (Property 3).
+    release_repository: str = "cashtrace/api"
+    # The zip CI uploads after `main` goes green (docs/ci.md); its object version is the release.
+    source_object_key: str = "source/cashtrace.zip"
+    # The file CI puts at the root of that zip naming the image tag/digest and commit.
+    release_manifest: str = "release.json"
+    # Property 3: an image finding at or above this severity blocks a release.
+    vulnerability_severity_threshold: str = "HIGH"
+    # How long the gate waits for an image scan still in progress before failing; CodeBuild's own
+    # ceiling is 8 hours, but a scan that takes longer than an hour is stuck.
+    scan_wait_seconds: Annotated[int, Between(0, 3600, ErrorCode.CI_FAILED)] = 600
+    security: SecurityConfig = field(default_factory=SecurityConfig)
+    # Environments the pipeline deploys, in promotion order.
+    promotion: tuple[str, ...] = ("staging", "prod")
+
+    def __post_init__(self) -> None:
+        self.validate("pipeline")
+
+    def validate(self, path: str) -> None:
+        require_placement(self.account, self.region, self.security, path)
+        require_match(REPOSITORY_RE, self.release_repository, f"{path}.release_repository", "an ECR repository name")
+        require_match(_SOURCE_KEY_RE, self.source_object_key, f"{path}.source_object_key", "an S3 key ending in .zip")
+        require(
+            bool(self.release_manifest) and not self.release_manifest.startswith("/"),
+            ErrorCode.CONFIG_INVALID,
+            f"{path}.release_manifest",
+            f"must be a path relative to the source root, got {self.release_manifest!r}",
+        )
+        require(
+            self.vulnerability_severity_threshold in SEVERITIES,
+            ErrorCode.CONFIG_INVALID,
+            f"{path}.vulnerability_severity_threshold",
+            f"must be one of {', '.join(SEVERITIES)}, got {self.vulnerability_severity_threshold!r}",
+        )
+        check_bounds(self, path)
+        require(
+            len(self.promotion) > 0 and all(name in ENVIRONMENT_NAMES for name in self.promotion),
+            ErrorCode.CONFIG_INVALID,
+            f"{path}.promotion",
+            f"must name environments among {', '.join(ENVIRONMENT_NAMES)}, got {list(self.promotion)}",
+        )
+        require(
+            len(self.promotion) == len(set(self.promotion)),
+            ErrorCode.CONFIG_INVALID,
+            f"{path}.promotion",
+            "an environment appears twice in the promotion order",
+        )
+
+    @property
+    def stack_name(self) -> str:
+        return "CashTrace-Pipeline"
