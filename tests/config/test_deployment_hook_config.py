@@ -10,12 +10,12 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from cashtrace_constructs.checks.template import of_type
 from cashtrace_constructs.config import DeploymentHookConfig, EnvironmentConfig
 from cashtrace_constructs.errors import DeploymentError, ErrorCode
 from lambdas.deployment_health_check import handler as hook
 from stacks.environments import all_environments, prod
 from tests.conftest import ENVIRONMENT_STACKS
-from tests.synth import resources
 
 HOOK_PATH = "prod.service.deployment_hook"
 
@@ -111,7 +111,7 @@ def test_the_hook_lambda_reads_its_timing_from_config(templates: dict[str, dict[
     config = {c.stack_name: c for c in all_environments()}[name]
     [hook_function] = [
         fn["Properties"]
-        for _, fn in resources(templates[name], "AWS::Lambda::Function")
+        for _, fn in of_type(templates[name], "AWS::Lambda::Function")
         if "TEST_URL" in json.dumps(fn["Properties"].get("Environment", {}))
     ]
     variables = hook_function["Environment"]["Variables"]
