@@ -18,6 +18,7 @@ from cashtrace_constructs.checks import SecretIsolation, SynthesizedStack, evalu
 from cashtrace_constructs.config import SecretReference, SecretsConfig
 from cashtrace_constructs.encryption import EnvironmentKey, EnvironmentKeyProps
 from cashtrace_constructs.errors import DeploymentError, ErrorCode
+from cashtrace_constructs.logical_ids import make_unique_id
 from cashtrace_constructs.secrets import EnvironmentSecrets, EnvironmentSecretsProps, environment_of
 from stacks.environments import all_environments
 from tests.conftest import ENVIRONMENT_STACKS
@@ -138,6 +139,21 @@ def test_an_in_region_trail_audits_secret_access_and_alarms_on_denials(
         if r["Properties"].get("MetricName") == transformation["MetricName"]
     ]
     assert len(alarms) == 1 and alarms[0]["Threshold"] == 1
+
+
+@pytest.mark.parametrize("stack_name", ENVIRONMENT_STACKS)
+def test_secrets_first_made_by_other_constructs_keep_their_deployed_logical_ids(
+    stack_name: str, templates: dict[str, dict[str, Any]]
+) -> None:
+    # A changed logical id replaces the secret: a new database password, a new Redis AUTH token.
+    template, env = templates[stack_name], _env_of(stack_name)
+    by_name = {r["Properties"]["Name"]: k for k, r in resources(template, "AWS::SecretsManager::Secret")}
+    assert by_name[f"cashtrace/{env}/cache-auth-token"] == make_unique_id(["Cache", "AuthToken", "Resource"])
+    assert by_name[f"cashtrace/{env}/grafana-admin"] == make_unique_id(["Grafana", "AdminSecret", "Resource"])
+    # The database login's id is its owner's id plus a hash of its password rules.
+    database_login = by_name[f"cashtrace/{env}/database"]
+    assert database_login.startswith(make_unique_id(["Database", "Instance", "Secret"]))
+    assert len(database_login) == len(make_unique_id(["Database", "Instance", "Secret"])) + 32
 
 
 # ---- a small stack: grants, refusals and the database secret ----
