@@ -124,7 +124,7 @@ class BlueGreenService(Construct):
             assign_public_ip=False,
             health_check_grace_period=Duration.seconds(config.health_check_grace_period_seconds),
             deployment_controller=ecs.DeploymentController(type=ecs.DeploymentControllerType.CODE_DEPLOY),
-            # CodeDeploy ignores these; the zero-downtime rule (Property 10) reads them from the template.
+            # Ignored under CodeDeploy (it swaps whole task sets); full capacity if ECS ever controls it.
             min_healthy_percent=100,
             max_healthy_percent=200,
             propagate_tags=ecs.PropagatedTagSource.SERVICE,
