@@ -16,8 +16,8 @@ from constructs import Construct
 
 from cashtrace_constructs.config import DataConfig
 from cashtrace_constructs.database import PostgresDatabase
-from cashtrace_constructs.encryption import EnvironmentKey
-from cashtrace_constructs.function import PythonHandler
+from cashtrace_constructs.encryption import EnvironmentKey, EnvironmentKeyProps
+from cashtrace_constructs.function import PythonHandler, PythonHandlerProps
 
 # Published by the validation Lambda (lambdas/restore_validation) as CloudWatch embedded metrics.
 RESTORE_METRICS_NAMESPACE = "CashTrace/Backup"
@@ -30,7 +30,7 @@ VAULT_LOCK_GRACE = Duration.days(3)
 RESTORE_TEST_START_WINDOW_HOURS = 4
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class DatabaseBackupsProps:
     environment_name: str
     database: PostgresDatabase
@@ -69,7 +69,9 @@ class DatabaseBackups(Construct):
         super().__init__(scope, construct_id)
         config = props.config
         name = props.environment_name
-        self.vault_key = EnvironmentKey(self, "VaultKey", environment_name=name, purpose="backup").key
+        self.vault_key = EnvironmentKey(
+            self, "VaultKey", props=EnvironmentKeyProps(environment_name=name, purpose="backup")
+        ).key
         self.vault = backup.BackupVault(
             self,
             "Vault",
@@ -185,19 +187,21 @@ class DatabaseBackups(Construct):
         self.validator = PythonHandler(
             self,
             "Validator",
-            source="restore_validation",
-            description="Checks each restore-tested database copy and reports to AWS Backup (Property 8)",
-            vpc=props.vpc,
-            encryption_key=props.encryption_key,
-            security_groups=[self.validator_security_group],
-            timeout_seconds=360,
-            reserved_concurrency=2,
-            environment={
-                "EXPECTED_PARAMETER_GROUP": database.parameter_group_name,
-                "AVAILABLE_DEADLINE_SECONDS": "240",
-                "POWERTOOLS_METRICS_NAMESPACE": RESTORE_METRICS_NAMESPACE,
-                "POWERTOOLS_SERVICE_NAME": RESTORE_VALIDATION_SERVICE,
-            },
+            props=PythonHandlerProps(
+                source="restore_validation",
+                description="Checks each restore-tested database copy and reports to AWS Backup (Property 8)",
+                vpc=props.vpc,
+                encryption_key=props.encryption_key,
+                security_groups=[self.validator_security_group],
+                timeout_seconds=360,
+                reserved_concurrency=2,
+                environment={
+                    "EXPECTED_PARAMETER_GROUP": database.parameter_group_name,
+                    "AVAILABLE_DEADLINE_SECONDS": "240",
+                    "POWERTOOLS_METRICS_NAMESPACE": RESTORE_METRICS_NAMESPACE,
+                    "POWERTOOLS_SERVICE_NAME": RESTORE_VALIDATION_SERVICE,
+                },
+            ),
         )
         function = self.validator.function
         function.add_to_role_policy(

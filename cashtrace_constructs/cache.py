@@ -14,6 +14,7 @@ from constructs import Construct
 
 from cashtrace_constructs.config import DataConfig
 from cashtrace_constructs.log_retention import retention
+from cashtrace_constructs.secrets import EnvironmentSecrets
 
 ENGINE_VERSION = "7.1"
 PARAMETER_GROUP_FAMILY = "redis7"
@@ -24,13 +25,15 @@ SNAPSHOT_WINDOW = "01:30-02:30"
 MAINTENANCE_WINDOW = "sun:23:00-mon:00:00"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class RedisCacheProps:
     environment_name: str
     vpc: ec2.IVpc
     subnets: ec2.SubnetSelection
     encryption_key: kms.IKey
     config: DataConfig
+    # Makes and isolates the AUTH token.
+    secrets: EnvironmentSecrets
     log_retention_days: int = 365
 
 
@@ -43,6 +46,8 @@ class CacheEndpoint:
 
 
 class RedisCache(Construct):
+    """One replication group; `endpoint`, `auth_token` (made by `EnvironmentSecrets`), `allow_from`."""
+
     def __init__(self, scope: Construct, construct_id: str, *, props: RedisCacheProps) -> None:
         super().__init__(scope, construct_id)
         config = props.config
@@ -64,14 +69,11 @@ class RedisCache(Construct):
             description=f"Isolated data subnets of CashTrace {name}",
             subnet_ids=subnet_ids,
         )
-        self.auth_token = secretsmanager.Secret(
-            self,
-            "AuthToken",
-            secret_name=f"cashtrace/{name}/cache-auth-token",
+        self.auth_token = props.secrets.generated_secret(
+            "cache-auth-token",
             description=f"Redis AUTH token of CashTrace {name}",
-            encryption_key=props.encryption_key,
             removal_policy=RemovalPolicy.RETAIN,
-            generate_secret_string=secretsmanager.SecretStringGenerator(
+            generate=secretsmanager.SecretStringGenerator(
                 # ElastiCache accepts 16-128 printable characters without @, " or /.
                 password_length=64,
                 exclude_punctuation=True,

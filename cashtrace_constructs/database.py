@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from aws_cdk import Duration, RemovalPolicy, Stack
+from aws_cdk import Duration, RemovalPolicy
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_logs as logs
@@ -14,7 +14,7 @@ from constructs import Construct
 
 from cashtrace_constructs.config import DataConfig
 from cashtrace_constructs.log_retention import retention
-from cashtrace_constructs.logical_ids import stable_logical_id
+from cashtrace_constructs.secrets import EnvironmentSecrets
 
 ENGINE_VERSION = rds.PostgresEngineVersion.VER_18
 # Not 5432: scanners probe the default port first, and cdk-nag (RDS11) asks for another one.
@@ -28,21 +28,24 @@ BACKUP_WINDOW = "00:30-01:00"
 MAINTENANCE_WINDOW = "sun:22:00-sun:22:30"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class PostgresDatabaseProps:
     environment_name: str
     vpc: ec2.IVpc
     subnets: ec2.SubnetSelection
     encryption_key: kms.IKey
     config: DataConfig
+    # Makes, isolates and rotates the master login.
+    secrets: EnvironmentSecrets
     log_retention_days: int = 365
 
 
 class PostgresDatabase(Construct):
     """One PostgreSQL instance; the service connects with IAM auth over TLS.
 
-    `instance`, `endpoint`, `secret` and `security_group` are the outputs; `allow_from` opens
-    the database port to a client without exposing the security group's rules to callers.
+    `instance`, `endpoint`, `secret` (the master login, made by `EnvironmentSecrets`) and
+    `security_group` are the outputs; `allow_from` opens the database port to a client without
+    exposing the security group's rules to callers.
     """
 
     def __init__(self, scope: Construct, construct_id: str, *, props: PostgresDatabaseProps) -> None:
@@ -95,11 +98,7 @@ class PostgresDatabase(Construct):
             )
             for export in LOG_EXPORTS
         ]
-        credentials = rds.Credentials.from_generated_secret(
-            MASTER_USERNAME,
-            secret_name=f"cashtrace/{props.environment_name}/database",
-            encryption_key=props.encryption_key,
-        )
+        master_login = props.secrets.database_credentials(username=MASTER_USERNAME)
         self.instance = rds.DatabaseInstance(
             self,
             "Instance",
@@ -111,7 +110,7 @@ class PostgresDatabase(Construct):
             security_groups=[self.security_group],
             port=DATABASE_PORT,
             database_name=DATABASE_NAME,
-            credentials=credentials,
+            credentials=rds.Credentials.from_secret(master_login, MASTER_USERNAME),
             parameter_group=self.parameter_group,
             storage_type=rds.StorageType.GP3,
             allocated_storage=config.database_allocated_storage_gib,
@@ -138,25 +137,12 @@ class PostgresDatabase(Construct):
         )
         for log_group in self.log_groups:
             self.instance.node.add_dependency(log_group)
-        secret = self.instance.secret
-        if secret is None:  # pragma: no cover - from_generated_secret always yields one
-            raise RuntimeError("the database was created without a credentials secret")
-        # Issue 5 (secrets) adds rotation and the cross-environment deny policy to this secret.
-        self.secret: secretsmanager.ISecret = secret
-        self._pin_secret_logical_id(secret)
-
-    def _pin_secret_logical_id(self, secret: secretsmanager.ISecret) -> None:
-        # CDK names the generated secret after its absolute path (plus a hash of the password
-        # rules); pinned to the stack-relative name, a top-level and a pipeline-staged stack agree
-        # and neither deploy path replaces the credentials (cashtrace_constructs/logical_ids.py).
-        underlying = secret.node.scope if isinstance(secret, secretsmanager.SecretTargetAttachment) else secret
-        cfn_secret = underlying.node.default_child if underlying is not None else None
-        if isinstance(cfn_secret, secretsmanager.CfnSecret):
-            stack = Stack.of(self)
-            current = str(stack.resolve(cfn_secret.logical_id))
-            criteria_hash = current[-32:]
-            relative = stable_logical_id(stack.node.path, underlying.node.path)  # type: ignore[union-attr]
-            cfn_secret.override_logical_id(relative + criteria_hash)
+        props.secrets.rotate_database_credentials(self.instance, port=DATABASE_PORT)
+        # The login as attached to the instance: its Ref waits for the attachment (host and port).
+        attached = self.instance.secret
+        if attached is None:  # pragma: no cover - from_secret always attaches
+            raise RuntimeError("the database has no attached credentials secret")
+        self.secret: secretsmanager.ISecret = attached
 
     @property
     def endpoint(self) -> rds.Endpoint:

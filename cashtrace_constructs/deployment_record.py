@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 
 from aws_cdk import RemovalPolicy, Stack
 from aws_cdk import aws_codepipeline as codepipeline
@@ -21,7 +22,7 @@ from aws_cdk import aws_logs as logs
 from constructs import Construct
 
 from cashtrace_constructs.config import EnvironmentConfig
-from cashtrace_constructs.function import PythonHandler
+from cashtrace_constructs.function import PythonHandler, PythonHandlerProps
 from cashtrace_constructs.log_retention import retention
 
 CODEDEPLOY_STATE_CHANGE = "CodeDeploy Deployment State-change Notification"
@@ -29,22 +30,27 @@ STAGE_STATE_CHANGE = "CodePipeline Stage Execution State Change"
 ACTION_STATE_CHANGE = "CodePipeline Action Execution State Change"
 
 
+@dataclass(frozen=True, kw_only=True)
+class DeploymentRecordProps:
+    """The pipeline whose events are recorded, and which stage or approval deploys which environment."""
+
+    encryption_key: kms.IKey
+    pipeline: codepipeline.IPipeline
+    # Pipeline stage name -> environment name, for deployments and for manual approvals.
+    stage_environments: Mapping[str, str]
+    approval_environments: Mapping[str, str]
+    environments: Sequence[EnvironmentConfig]
+    cidr: str = "10.40.0.0/16"
+
+
 class DeploymentRecord(Construct):
     """A DynamoDB table of Deployments, written by a function on EventBridge state-change events."""
 
-    def __init__(
-        self,
-        scope: Construct,
-        construct_id: str,
-        *,
-        encryption_key: kms.IKey,
-        pipeline: codepipeline.IPipeline,
-        stage_environments: Mapping[str, str],
-        approval_environments: Mapping[str, str],
-        environments: Sequence[EnvironmentConfig],
-        cidr: str = "10.40.0.0/16",
-    ) -> None:
+    def __init__(self, scope: Construct, construct_id: str, *, props: DeploymentRecordProps) -> None:
         super().__init__(scope, construct_id)
+        encryption_key, pipeline, cidr = props.encryption_key, props.pipeline, props.cidr
+        stage_environments, approval_environments = props.stage_environments, props.approval_environments
+        environments = props.environments
         stack = Stack.of(self)
         self.table = dynamodb.TableV2(
             self,
@@ -108,20 +114,22 @@ class DeploymentRecord(Construct):
         self.recorder = PythonHandler(
             self,
             "Recorder",
-            source="deployment_record",
-            description="Writes CodePipeline and CodeDeploy state changes as Deployment records",
-            vpc=self.vpc,
-            subnets=ec2.SubnetSelection(subnet_type=ec2.SubnetType.PRIVATE_ISOLATED),
-            encryption_key=encryption_key,
-            environment={
-                "TABLE_NAME": self.table.table_name,
-                "STAGE_ENVIRONMENTS": json.dumps(dict(stage_environments), sort_keys=True),
-                "APPROVAL_ENVIRONMENTS": json.dumps(dict(approval_environments), sort_keys=True),
-                "ENVIRONMENT_ACCOUNTS": json.dumps(accounts, sort_keys=True),
-                "ENVIRONMENT_STRATEGIES": json.dumps(
-                    {e.name: e.deployment_strategy.type.value for e in environments}, sort_keys=True
-                ),
-            },
+            props=PythonHandlerProps(
+                source="deployment_record",
+                description="Writes CodePipeline and CodeDeploy state changes as Deployment records",
+                vpc=self.vpc,
+                subnets=ec2.SubnetSelection(subnet_type=ec2.SubnetType.PRIVATE_ISOLATED),
+                encryption_key=encryption_key,
+                environment={
+                    "TABLE_NAME": self.table.table_name,
+                    "STAGE_ENVIRONMENTS": json.dumps(dict(stage_environments), sort_keys=True),
+                    "APPROVAL_ENVIRONMENTS": json.dumps(dict(approval_environments), sort_keys=True),
+                    "ENVIRONMENT_ACCOUNTS": json.dumps(accounts, sort_keys=True),
+                    "ENVIRONMENT_STRATEGIES": json.dumps(
+                        {e.name: e.deployment_strategy.type.value for e in environments}, sort_keys=True
+                    ),
+                },
+            ),
         )
         function = self.recorder.function
         self.table.grant_read_write_data(function)
@@ -183,11 +191,18 @@ class DeploymentRecord(Construct):
             )
 
 
+@dataclass(frozen=True, kw_only=True)
+class DeploymentEventForwarderProps:
+    # The pipeline (tooling) account whose default event bus keeps the deployment record.
+    target_account: str
+
+
 class DeploymentEventForwarder(Construct):
     """In an environment account: sends its CodeDeploy state changes to the pipeline account's bus."""
 
-    def __init__(self, scope: Construct, construct_id: str, *, target_account: str) -> None:
+    def __init__(self, scope: Construct, construct_id: str, *, props: DeploymentEventForwarderProps) -> None:
         super().__init__(scope, construct_id)
+        target_account = props.target_account
         stack = Stack.of(self)
         # Same region only: the deployment record, like all data, stays in af-south-1.
         bus_arn = f"arn:{stack.partition}:events:{stack.region}:{target_account}:event-bus/default"

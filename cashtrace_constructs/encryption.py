@@ -2,10 +2,19 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from aws_cdk import Duration, RemovalPolicy, Stack
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from constructs import Construct
+
+
+@dataclass(frozen=True, kw_only=True)
+class EnvironmentKeyProps:
+    environment_name: str
+    # What the key encrypts; part of its alias (`alias/cashtrace/<env>/<purpose>`).
+    purpose: str = "data"
 
 
 class EnvironmentKey(Construct):
@@ -15,8 +24,9 @@ class EnvironmentKey(Construct):
     CloudWatch Logs may use it for log groups of this account and region only.
     """
 
-    def __init__(self, scope: Construct, construct_id: str, *, environment_name: str, purpose: str = "data") -> None:
+    def __init__(self, scope: Construct, construct_id: str, *, props: EnvironmentKeyProps) -> None:
         super().__init__(scope, construct_id)
+        environment_name, purpose = props.environment_name, props.purpose
         stack = Stack.of(self)
         log_groups_of_this_account = f"arn:{stack.partition}:logs:{stack.region}:{stack.account}:*"
         self.key = kms.Key(

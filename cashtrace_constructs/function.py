@@ -8,7 +8,8 @@ retention, encrypted environment variables, and Powertools from AWS's in-region 
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from aws_cdk import Duration, RemovalPolicy, Stack
@@ -30,35 +31,38 @@ POWERTOOLS_LAYER = (
 )
 
 
+@dataclass(frozen=True, kw_only=True)
+class PythonHandlerProps:
+    """`source` names the directory under `lambdas/`; the rest is the function's baseline."""
+
+    source: str
+    description: str
+    vpc: ec2.IVpc
+    encryption_key: kms.IKey
+    environment: Mapping[str, str] = field(default_factory=dict)
+    timeout_seconds: int = 60
+    memory_size: int = 256
+    reserved_concurrency: int = 2
+    log_retention_days: int = 365
+    security_groups: Sequence[ec2.ISecurityGroup] = ()
+    # A VPC without NAT (the pipeline's) passes its isolated subnets reaching AWS through endpoints.
+    subnets: ec2.SubnetSelection | None = None
+
+
 class PythonHandler(Construct):
     """One Lambda function of ours; `function` is the `aws_lambda.Function`."""
 
-    def __init__(
-        self,
-        scope: Construct,
-        construct_id: str,
-        *,
-        source: str,
-        description: str,
-        vpc: ec2.IVpc,
-        encryption_key: kms.IKey,
-        environment: Mapping[str, str] | None = None,
-        timeout_seconds: int = 60,
-        memory_size: int = 256,
-        reserved_concurrency: int = 2,
-        log_retention_days: int = 365,
-        security_groups: list[ec2.ISecurityGroup] | None = None,
-        subnets: ec2.SubnetSelection | None = None,
-    ) -> None:
+    def __init__(self, scope: Construct, construct_id: str, *, props: PythonHandlerProps) -> None:
         super().__init__(scope, construct_id)
         stack = Stack.of(self)
+        source, encryption_key = props.source, props.encryption_key
         code_dir = LAMBDAS_DIR / source
         if not (code_dir / "handler.py").exists():
             raise FileNotFoundError(f"{code_dir}/handler.py does not exist")
         self.log_group = logs.LogGroup(
             self,
             "Logs",
-            retention=retention(log_retention_days),
+            retention=retention(props.log_retention_days),
             encryption_key=encryption_key,
             removal_policy=RemovalPolicy.RETAIN,
         )
@@ -73,19 +77,18 @@ class PythonHandler(Construct):
         self.function = lambda_.Function(
             self,
             "Function",
-            description=description,
+            description=props.description,
             runtime=RUNTIME,
             architecture=lambda_.Architecture.ARM_64,
             handler="handler.handler",
             code=lambda_.Code.from_asset(str(code_dir), exclude=["__pycache__", "*.pyc", "tests"]),
-            timeout=Duration.seconds(timeout_seconds),
-            memory_size=memory_size,
-            reserved_concurrent_executions=reserved_concurrency,
-            vpc=vpc,
-            # A VPC without NAT (the pipeline's) passes its isolated subnets reaching AWS through endpoints.
-            vpc_subnets=subnets or ec2.SubnetSelection(subnet_type=ec2.SubnetType.PRIVATE_WITH_EGRESS),
-            security_groups=security_groups or [self._security_group(vpc, source)],
-            environment={"POWERTOOLS_SERVICE_NAME": source, **(environment or {})},
+            timeout=Duration.seconds(props.timeout_seconds),
+            memory_size=props.memory_size,
+            reserved_concurrent_executions=props.reserved_concurrency,
+            vpc=props.vpc,
+            vpc_subnets=props.subnets or ec2.SubnetSelection(subnet_type=ec2.SubnetType.PRIVATE_WITH_EGRESS),
+            security_groups=list(props.security_groups) or [self._security_group(props.vpc, source)],
+            environment={"POWERTOOLS_SERVICE_NAME": source, **props.environment},
             environment_encryption=encryption_key,
             tracing=lambda_.Tracing.ACTIVE,
             log_group=self.log_group,

@@ -22,7 +22,7 @@ from cashtrace_constructs.errors import DeploymentError, ErrorCode
 STS_AUDIENCE = "sts.amazonaws.com"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class GitHubOidcAccessProps:
     config: GitHubOidcConfig
     # Repositories the release job pushes the image to (issue 3's release repository).

@@ -28,6 +28,7 @@ from constructs import Construct
 from cashtrace_constructs.config import MonitoringConfig
 from cashtrace_constructs.log_retention import retention
 from cashtrace_constructs.prometheus import PrometheusWorkspace
+from cashtrace_constructs.secrets import EnvironmentSecrets
 from cashtrace_constructs.timing import ZERO_DOWNTIME_EXEMPTION
 
 GRAFANA_IMAGE = "grafana/grafana-oss"
@@ -86,41 +87,43 @@ def init_script(files: list[ProvisionedFile], mount: str = "/provisioning") -> s
     return "\n".join(lines)
 
 
+@dataclass(frozen=True, kw_only=True)
+class GrafanaServiceProps:
+    environment_name: str
+    config: MonitoringConfig
+    vpc: ec2.IVpc
+    # The VPC's literal CIDR: operators reach the internal load balancer from inside it.
+    vpc_cidr: str
+    subnets: ec2.SubnetSelection
+    encryption_key: kms.IKey
+    prometheus: PrometheusWorkspace
+    # Makes the admin login and hands it to the container.
+    secrets: EnvironmentSecrets
+    # None: a bucket of its own for the load balancer's access logs.
+    access_logs_bucket: s3.IBucket | None = None
+    provisioning_root: Path = PROVISIONING_DIR
+
+
 class GrafanaService(Construct):
     """Grafana with the environment's AMP workspace and CloudWatch as provisioned data sources.
 
-    Public: `service`, `load_balancer`, `listener`, `admin_secret`, `file_system`, `url`.
+    Public: `service`, `load_balancer`, `listener`, `admin_secret` (made by `EnvironmentSecrets`),
+    `file_system`, `url`.
     One task on purpose: Grafana's SQLite state on EFS must have a single writer, so a
     deployment stops the old task before it starts the new one (minutes of Grafana downtime,
     never of the product).
     """
 
-    def __init__(
-        self,
-        scope: Construct,
-        construct_id: str,
-        *,
-        environment_name: str,
-        config: MonitoringConfig,
-        vpc: ec2.IVpc,
-        vpc_cidr: str,
-        subnets: ec2.SubnetSelection,
-        encryption_key: kms.IKey,
-        prometheus: PrometheusWorkspace,
-        access_logs_bucket: s3.IBucket | None = None,
-        provisioning_root: Path = PROVISIONING_DIR,
-    ) -> None:
+    def __init__(self, scope: Construct, construct_id: str, *, props: GrafanaServiceProps) -> None:
         super().__init__(scope, construct_id)
         stack = Stack.of(self)
+        config, vpc, subnets, encryption_key = props.config, props.vpc, props.subnets, props.encryption_key
         image = ecs.ContainerImage.from_registry(f"{GRAFANA_IMAGE}:{config.grafana_image_tag}")
 
-        self.admin_secret = secretsmanager.Secret(
-            self,
-            "AdminSecret",
-            secret_name=f"cashtrace/{environment_name}/grafana-admin",
-            description=f"Grafana admin login of CashTrace {environment_name}",
-            encryption_key=encryption_key,
-            generate_secret_string=secretsmanager.SecretStringGenerator(
+        self.admin_secret = props.secrets.generated_secret(
+            "grafana-admin",
+            description=f"Grafana admin login of CashTrace {props.environment_name}",
+            generate=secretsmanager.SecretStringGenerator(
                 secret_string_template=json.dumps({"username": "admin"}),
                 generate_string_key="password",
                 exclude_punctuation=True,
@@ -193,7 +196,7 @@ class GrafanaService(Construct):
                 ecs.Volume(name="Provisioning"),
             ],
         )
-        files = provisioning_files(provisioning_root)
+        files = provisioning_files(props.provisioning_root)
         init = task.add_container(
             "Provisioning",
             image=image,
@@ -219,7 +222,7 @@ class GrafanaService(Construct):
             port_mappings=[ecs.PortMapping(container_port=GRAFANA_PORT)],
             environment={
                 "AWS_REGION": stack.region,
-                "AMP_QUERY_URL": prometheus.query_url,
+                "AMP_QUERY_URL": props.prometheus.query_url,
                 "GF_SECURITY_ADMIN_USER": "admin",
                 "GF_SECURITY_DISABLE_GRAVATAR": "true",
                 "GF_SECURITY_COOKIE_SECURE": "true" if config.grafana_certificate_arn else "false",
@@ -234,7 +237,7 @@ class GrafanaService(Construct):
                 "GF_PLUGINS_PREINSTALL_SYNC": ",".join(config.grafana_plugins),
             },
             secrets={
-                "GF_SECURITY_ADMIN_PASSWORD": ecs.Secret.from_secrets_manager(self.admin_secret, "password"),
+                "GF_SECURITY_ADMIN_PASSWORD": props.secrets.container_secret(self.admin_secret, "password"),
             },
             logging=ecs.LogDriver.aws_logs(stream_prefix="grafana", log_group=self.log_group),
         )
@@ -246,7 +249,7 @@ class GrafanaService(Construct):
             ecs.ContainerDependency(container=init, condition=ecs.ContainerDependencyCondition.SUCCESS)
         )
 
-        prometheus.grant_query(task.task_role)
+        props.prometheus.grant_query(task.task_role)
         task.add_to_task_role_policy(iam.PolicyStatement(actions=list(CLOUDWATCH_READ_ACTIONS), resources=["*"]))
         self.file_system.grant_read_write(task.task_role)
 
@@ -274,6 +277,7 @@ class GrafanaService(Construct):
             service_resource.add_metadata(ZERO_DOWNTIME_EXEMPTION, "operator tool; single-writer SQLite state")
         self.file_system.connections.allow_default_port_from(service_group, "NFS from Grafana tasks")
 
+        access_logs_bucket = props.access_logs_bucket
         if access_logs_bucket is None:
             access_logs_bucket = s3.Bucket(
                 self,
@@ -307,7 +311,7 @@ class GrafanaService(Construct):
         listener_port = 443 if config.grafana_certificate_arn else 80
         # The literal CIDR (not a reference to the VPC) keeps the rule reviewable by cdk-nag.
         balancer_group.add_ingress_rule(
-            ec2.Peer.ipv4(vpc_cidr), ec2.Port.tcp(listener_port), "Operators inside the VPC (VPN or SSM)"
+            ec2.Peer.ipv4(props.vpc_cidr), ec2.Port.tcp(listener_port), "Operators inside the VPC (VPN or SSM)"
         )
         self.listener.add_targets(
             "Grafana",

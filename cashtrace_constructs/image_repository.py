@@ -7,6 +7,7 @@ prod pull the same bytes by tag or digest ("build once, promote by digest").
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 from aws_cdk import Duration, RemovalPolicy, Stack
 from aws_cdk import aws_ecr as ecr
@@ -24,21 +25,23 @@ PULL_ACTIONS: tuple[str, ...] = (
 )
 
 
+@dataclass(frozen=True, kw_only=True)
+class ServiceImageRepositoryProps:
+    repository_name: str
+    puller_account_ids: Sequence[str]
+    # None: the repository gets a key of its own.
+    encryption_key: kms.IKey | None = None
+    untagged_retention_days: int = 7
+    max_image_count: int = 200
+
+
 class ServiceImageRepository(Construct):
     """An immutable-tag, scan-on-push, KMS-encrypted repository that `puller_account_ids` may pull from."""
 
-    def __init__(
-        self,
-        scope: Construct,
-        construct_id: str,
-        *,
-        repository_name: str,
-        puller_account_ids: Sequence[str],
-        encryption_key: kms.IKey | None = None,
-        untagged_retention_days: int = 7,
-        max_image_count: int = 200,
-    ) -> None:
+    def __init__(self, scope: Construct, construct_id: str, *, props: ServiceImageRepositoryProps) -> None:
         super().__init__(scope, construct_id)
+        repository_name, puller_account_ids = props.repository_name, props.puller_account_ids
+        encryption_key = props.encryption_key
         for index, account in enumerate(puller_account_ids):
             if not (account.isdigit() and len(account) == 12):
                 raise DeploymentError(
@@ -72,13 +75,13 @@ class ServiceImageRepository(Construct):
                     rule_priority=1,
                     description="Untagged layers of failed pushes",
                     tag_status=ecr.TagStatus.UNTAGGED,
-                    max_image_age=Duration.days(untagged_retention_days),
+                    max_image_age=Duration.days(props.untagged_retention_days),
                 ),
                 ecr.LifecycleRule(
                     rule_priority=2,
                     description="Keep the newest images; older releases cannot be rolled back to anyway",
                     tag_status=ecr.TagStatus.ANY,
-                    max_image_count=max_image_count,
+                    max_image_count=props.max_image_count,
                 ),
             ],
         )

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import hashlib
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 from aws_cdk import CfnElement, Stack
 
@@ -81,3 +81,33 @@ def stabilize_logical_ids(stack: Stack) -> list[str]:
             construct.override_logical_id(stable)
             overridden.append(path)
     return overridden
+
+
+def keep_logical_ids(stack: Stack, moved: Mapping[str, str]) -> list[str]:
+    """Give every element under each moved subtree (`new path -> old path`, stack-relative) its old id.
+
+    For resources that moved to a new owner after they were deployed: CloudFormation replaces a
+    resource whose logical id changes (a replaced secret is a new password). An id CDK built
+    from its owner's absolute unique id plus a suffix (a `DatabaseSecret` appends a hash of its
+    password rules) is rebuilt the same way from the owner's old path. Call it when the stack is
+    fully composed; returns the paths it changed.
+    """
+    kept = []
+    for new, old in moved.items():
+        subtree = stack.node.find_child(new.split("/")[0])
+        for segment in new.split("/")[1:]:
+            subtree = subtree.node.find_child(segment)
+        start = len(subtree.node.path)
+        for construct in subtree.node.find_all():
+            if not isinstance(construct, CfnElement):
+                continue
+            current = str(stack.resolve(construct.logical_id))
+            owner = construct.node.scope
+            owner_id = make_unique_id(owner.node.path.split("/")) if owner is not None else ""
+            if owner is not None and current.startswith(owner_id) and current != owner_id:
+                old_id = make_unique_id(f"{old}{owner.node.path[start:]}".split("/")) + current[len(owner_id) :]
+            else:
+                old_id = make_unique_id(f"{old}{construct.node.path[start:]}".split("/"))
+            construct.override_logical_id(old_id)
+            kept.append(construct.node.path)
+    return kept

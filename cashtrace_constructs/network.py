@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from aws_cdk import RemovalPolicy, Stack
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_kms as kms
@@ -23,6 +25,13 @@ _INTERFACE_ENDPOINTS: dict[str, ec2.InterfaceVpcEndpointAwsService] = {
 }
 
 
+@dataclass(frozen=True, kw_only=True)
+class NetworkProps:
+    config: NetworkConfig
+    # Encrypts the flow logs.
+    encryption_key: kms.IKey
+
+
 class Network(Construct):
     """Public subnets for load balancers and NAT, private subnets for tasks, isolated ones for data."""
 
@@ -30,8 +39,9 @@ class Network(Construct):
     APPLICATION = "application"
     DATA = "data"
 
-    def __init__(self, scope: Construct, construct_id: str, *, config: NetworkConfig, encryption_key: kms.IKey) -> None:
+    def __init__(self, scope: Construct, construct_id: str, *, props: NetworkProps) -> None:
         super().__init__(scope, construct_id)
+        config, encryption_key = props.config, props.encryption_key
         self.availability_zones = Stack.of(self).availability_zones[: config.max_azs]
         self.flow_log_group = logs.LogGroup(
             self,

@@ -1,21 +1,19 @@
-"""Amazon Managed Service for Prometheus in the environment's region, and the ADOT collector sidecar.
+"""Amazon Managed Service for Prometheus in the environment's region, and the ADOT collector's configuration.
 
-The sidecar scrapes the app's metrics endpoint on localhost and remote-writes to the workspace
-with SigV4; its configuration travels through an SSM parameter (ADOT's `AOT_CONFIG_CONTENT`),
-so the task definition carries no plain environment variables for it.
+The collector is a sidecar of the service it scrapes (`BlueGreenService.add_metrics_collector`):
+it reads the app's metrics endpoint on localhost and remote-writes to the workspace with SigV4.
 """
 
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 
-from aws_cdk import RemovalPolicy, Stack
+from aws_cdk import RemovalPolicy
 from aws_cdk import aws_aps as aps
-from aws_cdk import aws_ecs as ecs
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_logs as logs
-from aws_cdk import aws_ssm as ssm
 from constructs import Construct
 
 from cashtrace_constructs.config import MonitoringConfig
@@ -25,24 +23,24 @@ COLLECTOR_IMAGE = "public.ecr.aws/aws-observability/aws-otel-collector"
 QUERY_ACTIONS = ("aps:QueryMetrics", "aps:GetSeries", "aps:GetLabels", "aps:GetMetricMetadata")
 
 
+@dataclass(frozen=True, kw_only=True)
+class PrometheusWorkspaceProps:
+    environment_name: str
+    encryption_key: kms.IKey
+    log_retention_days: int = 365
+
+
 class PrometheusWorkspace(Construct):
     """An AMP workspace encrypted with the environment key, logging to an encrypted log group."""
 
-    def __init__(
-        self,
-        scope: Construct,
-        construct_id: str,
-        *,
-        environment_name: str,
-        encryption_key: kms.IKey,
-        log_retention_days: int = 365,
-    ) -> None:
+    def __init__(self, scope: Construct, construct_id: str, *, props: PrometheusWorkspaceProps) -> None:
         super().__init__(scope, construct_id)
+        environment_name, encryption_key = props.environment_name, props.encryption_key
         self.environment_name = environment_name
         self.log_group = logs.LogGroup(
             self,
             "Logs",
-            retention=retention(log_retention_days, field="monitoring.log_retention_days"),
+            retention=retention(props.log_retention_days, field="monitoring.log_retention_days"),
             encryption_key=encryption_key,
             removal_policy=RemovalPolicy.RETAIN,
         )
@@ -120,50 +118,3 @@ def collector_config(
         },
     }
     return json.dumps(document, indent=1)
-
-
-def add_prometheus_collector(
-    task_definition: ecs.TaskDefinition,
-    workspace: PrometheusWorkspace,
-    *,
-    config: MonitoringConfig,
-    log_group: logs.ILogGroup,
-    job: str = "cashtrace-api",
-) -> ecs.ContainerDefinition:
-    """Add the ADOT collector sidecar to `task_definition`; the task role may write to `workspace` only.
-
-    The sidecar is not essential: a collector failure costs metrics, never the API's tasks.
-    """
-    stack = Stack.of(task_definition)
-    parameter = ssm.StringParameter(
-        task_definition,
-        "PrometheusCollectorConfig",
-        description=f"ADOT collector configuration for {job} ({workspace.environment_name})",
-        string_value=collector_config(
-            region=stack.region,
-            remote_write_url=workspace.remote_write_url,
-            config=config,
-            job=job,
-            environment=workspace.environment_name,
-        ),
-        tier=ssm.ParameterTier.STANDARD,
-    )
-    container = task_definition.add_container(
-        "PrometheusCollector",
-        image=ecs.ContainerImage.from_registry(f"{COLLECTOR_IMAGE}:{config.collector_image_tag}"),
-        essential=False,
-        memory_reservation_mib=128,
-        secrets={"AOT_CONFIG_CONTENT": ecs.Secret.from_ssm_parameter(parameter)},
-        logging=ecs.LogDriver.aws_logs(stream_prefix="prometheus-collector", log_group=log_group),
-        readonly_root_filesystem=True,
-    )
-    # A managed policy, not a grant: the service's task role may have no inline policy (cdk-nag
-    # IAMNoInlinePolicy), and this one permission names one workspace.
-    iam.ManagedPolicy(
-        task_definition,
-        "PrometheusRemoteWrite",
-        description=f"Remote write into the {workspace.environment_name} AMP workspace only",
-        statements=[iam.PolicyStatement(actions=["aps:RemoteWrite"], resources=[workspace.workspace_arn])],
-        roles=[task_definition.task_role],
-    )
-    return container

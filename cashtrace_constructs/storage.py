@@ -15,7 +15,7 @@ from cashtrace_constructs.config import DataConfig
 from cashtrace_constructs.log_buckets import access_log_bucket
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class ApplicationStorageProps:
     environment_name: str
     encryption_key: kms.IKey
@@ -62,7 +62,7 @@ class ApplicationStorage(Construct):
         )
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class StaticAssetsCdnProps:
     environment_name: str
 

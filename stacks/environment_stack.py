@@ -7,7 +7,6 @@ from urllib.parse import urlparse
 
 from aws_cdk import CfnOutput, Environment, Fn, Stack
 from aws_cdk import aws_ec2 as ec2
-from aws_cdk import aws_ecs as ecs
 from aws_cdk import aws_iam as iam
 from constructs import Construct
 
@@ -15,15 +14,15 @@ from cashtrace_constructs.backup import DatabaseBackups, DatabaseBackupsProps
 from cashtrace_constructs.cache import RedisCache, RedisCacheProps
 from cashtrace_constructs.config import EnvironmentConfig, ResourceType
 from cashtrace_constructs.database import PostgresDatabase, PostgresDatabaseProps
-from cashtrace_constructs.deployment_record import DeploymentEventForwarder
-from cashtrace_constructs.encryption import EnvironmentKey
+from cashtrace_constructs.deployment_record import DeploymentEventForwarder, DeploymentEventForwarderProps
+from cashtrace_constructs.encryption import EnvironmentKey, EnvironmentKeyProps
 from cashtrace_constructs.errors import DeploymentError, ErrorCode
-from cashtrace_constructs.grafana import GrafanaService
-from cashtrace_constructs.logical_ids import stabilize_logical_ids
-from cashtrace_constructs.monitoring import Monitoring, redis_member_cluster_ids
-from cashtrace_constructs.network import Network
-from cashtrace_constructs.prometheus import PrometheusWorkspace, add_prometheus_collector
-from cashtrace_constructs.secrets import EnvironmentSecrets
+from cashtrace_constructs.grafana import GrafanaService, GrafanaServiceProps
+from cashtrace_constructs.logical_ids import keep_logical_ids, stabilize_logical_ids
+from cashtrace_constructs.monitoring import Monitoring, MonitoringProps, redis_member_cluster_ids
+from cashtrace_constructs.network import Network, NetworkProps
+from cashtrace_constructs.prometheus import PrometheusWorkspace, PrometheusWorkspaceProps
+from cashtrace_constructs.secrets import EnvironmentSecrets, EnvironmentSecretsProps
 from cashtrace_constructs.service import BlueGreenService, BlueGreenServiceProps
 from cashtrace_constructs.storage import (
     ApplicationStorage,
@@ -32,6 +31,15 @@ from cashtrace_constructs.storage import (
     StaticAssetsCdnProps,
 )
 from stacks import nag_acknowledgments
+
+# Secrets `EnvironmentSecrets` took over from the constructs that first made them (new path ->
+# path they were deployed under): they keep their logical ids, since CloudFormation would replace
+# a secret whose id changes (a new database password, a new Redis AUTH token).
+SECRETS_DEPLOYED_ELSEWHERE = {
+    "Secrets/DatabaseSecret": "Database/Instance/Secret",
+    "Secrets/CacheAuthTokenSecret": "Cache/AuthToken",
+    "Secrets/GrafanaAdminSecret": "Grafana/AdminSecret",
+}
 
 
 class CashTraceEnvironmentStack(Stack):
@@ -64,19 +72,27 @@ class CashTraceEnvironmentStack(Stack):
         )
         self.config = config
 
-        self.encryption = EnvironmentKey(self, "EnvironmentKey", environment_name=config.name)
-        self.network = Network(self, "Network", config=infrastructure.networking, encryption_key=self.encryption.key)
+        self.encryption = EnvironmentKey(
+            self, "EnvironmentKey", props=EnvironmentKeyProps(environment_name=config.name)
+        )
+        self.network = Network(
+            self,
+            "Network",
+            props=NetworkProps(config=infrastructure.networking, encryption_key=self.encryption.key),
+        )
 
-        # Secrets first: every secret made below is adopted into this environment's isolation policy.
+        # Secrets first: the database, the cache and Grafana ask it for theirs.
         self.secrets = EnvironmentSecrets(
             self,
             "Secrets",
-            environment_name=config.name,
-            secrets=config.settings.secrets,
-            config=config.secrets,
-            encryption_key=self.encryption.key,
-            vpc=self.network.vpc,
-            rotation_subnets=self.network.application_subnets,
+            props=EnvironmentSecretsProps(
+                environment_name=config.name,
+                application_secrets=config.settings.secrets,
+                config=config.secrets,
+                encryption_key=self.encryption.key,
+                vpc=self.network.vpc,
+                rotation_subnets=self.network.application_subnets,
+            ),
         )
 
         vpc, data_key = self.network.vpc, self.encryption.key
@@ -89,9 +105,9 @@ class CashTraceEnvironmentStack(Stack):
                 subnets=self.network.data_subnets,
                 encryption_key=data_key,
                 config=config.data,
+                secrets=self.secrets,
             ),
         )
-        self.secrets.adopt_database_secret(self.database.secret, self.database.instance, port=self.database.port)
         self.backups = DatabaseBackups(
             self,
             "Backups",
@@ -112,9 +128,9 @@ class CashTraceEnvironmentStack(Stack):
                 subnets=self.network.data_subnets,
                 encryption_key=data_key,
                 config=config.data,
+                secrets=self.secrets,
             ),
         )
-        self.secrets.adopt_secret(self.cache.auth_token)
         self.storage = ApplicationStorage(
             self,
             "Storage",
@@ -145,9 +161,14 @@ class CashTraceEnvironmentStack(Stack):
         )
         # Environments the pipeline deploys report their CodeDeploy rollouts to its deployment record.
         if deployment_events_account:
-            DeploymentEventForwarder(self, "DeploymentEvents", target_account=deployment_events_account)
+            DeploymentEventForwarder(
+                self,
+                "DeploymentEvents",
+                props=DeploymentEventForwarderProps(target_account=deployment_events_account),
+            )
 
         nag_acknowledgments.acknowledge(self, config.name, strategy=config.deployment_strategy.type)
+        keep_logical_ids(self, SECRETS_DEPLOYED_ELSEWHERE)
         # The same logical ids whether this stack is top-level or inside a pipeline Stage.
         stabilize_logical_ids(self)
 
@@ -156,29 +177,33 @@ class CashTraceEnvironmentStack(Stack):
         self.monitoring = Monitoring(
             self,
             "Monitoring",
-            environment_name=config.name,
-            config=config.monitoring,
-            encryption_key=self.encryption.key,
+            props=MonitoringProps(
+                environment_name=config.name, config=config.monitoring, encryption_key=self.encryption.key
+            ),
         )
         self.prometheus = PrometheusWorkspace(
             self,
             "Prometheus",
-            environment_name=config.name,
-            encryption_key=self.encryption.key,
-            log_retention_days=config.monitoring.log_retention_days,
+            props=PrometheusWorkspaceProps(
+                environment_name=config.name,
+                encryption_key=self.encryption.key,
+                log_retention_days=config.monitoring.log_retention_days,
+            ),
         )
         self.grafana = GrafanaService(
             self,
             "Grafana",
-            environment_name=config.name,
-            config=config.monitoring,
-            vpc=self.network.vpc,
-            vpc_cidr=config.infrastructure.networking.cidr,
-            subnets=self.network.application_subnets,
-            encryption_key=self.encryption.key,
-            prometheus=self.prometheus,
+            props=GrafanaServiceProps(
+                environment_name=config.name,
+                config=config.monitoring,
+                vpc=self.network.vpc,
+                vpc_cidr=config.infrastructure.networking.cidr,
+                subnets=self.network.application_subnets,
+                encryption_key=self.encryption.key,
+                prometheus=self.prometheus,
+                secrets=self.secrets,
+            ),
         )
-        self.secrets.adopt_secret(self.grafana.admin_secret)
         self.monitoring.monitor_internal_service(service=self.grafana.service, name="Grafana")
         scaling = config.resource(ResourceType.COMPUTE, config.service.name).auto_scaling
         assert scaling is not None  # EnvironmentConfig.validate guarantees it
@@ -189,9 +214,7 @@ class CashTraceEnvironmentStack(Stack):
             max_tasks=scaling.max_replicas,
         )
         self.monitoring.page_on(self.service.rollback_alarms, title="Rollback alarms (blue-green)")
-        add_prometheus_collector(
-            self.service.task_definition, self.prometheus, config=config.monitoring, log_group=self.service.log_group
-        )
+        self.service.add_metrics_collector(self.prometheus, config=config.monitoring)
         self.monitoring.monitor_database(instance=self.database.instance)
         self.monitoring.monitor_cache(cluster_ids=redis_member_cluster_ids(self.cache.replication_group))
         self.monitoring.page_on(list(self.backups.alarms.all), title="Backups and restore tests")
@@ -248,19 +271,19 @@ class CashTraceEnvironmentStack(Stack):
                 # Injected by ECS at task start (the execution role reads them); never in the template.
                 secrets={
                     **{
-                        reference.env_var: ecs.Secret.from_secrets_manager(self.secrets.secret(reference.name))
+                        reference.env_var: self.secrets.container_secret(reference)
                         for reference in config.settings.secrets
                     },
-                    "DATABASE_USER": ecs.Secret.from_secrets_manager(self.database.secret, "username"),
-                    "DATABASE_PASSWORD": ecs.Secret.from_secrets_manager(self.database.secret, "password"),
-                    "REDIS_AUTH_TOKEN": ecs.Secret.from_secrets_manager(self.cache.auth_token),
+                    "DATABASE_USER": self.secrets.container_secret(self.database.secret, "username"),
+                    "DATABASE_PASSWORD": self.secrets.container_secret(self.database.secret, "password"),
+                    "REDIS_AUTH_TOKEN": self.secrets.container_secret(self.cache.auth_token),
                 },
+                vpc=self.network.vpc,
+                encryption_key=self.encryption.key,
+                task_subnets=self.network.application_subnets,
+                load_balancer_subnets=self.network.public_subnets,
+                test_client_cidrs=nat_addresses,
             ),
-            vpc=self.network.vpc,
-            encryption_key=self.encryption.key,
-            task_subnets=self.network.application_subnets,
-            load_balancer_subnets=self.network.public_subnets,
-            test_client_cidrs=nat_addresses,
         )
 
     @property

@@ -357,7 +357,7 @@ DATA: list[NagAcknowledgment] = [
     ),
     *(
         NagAcknowledgment(path, rule, _ROTATION_WITH_ISSUE_5)
-        for path in ("Database/Instance/Secret/Resource", "Cache/AuthToken/Resource")
+        for path in ("Secrets/DatabaseSecret/Resource", "Secrets/CacheAuthTokenSecret/Resource")
         for rule in ("AwsSolutions::AwsSolutions-SMG4", "NIST.800.53.R5::NIST.800.53.R5-SecretsManagerRotationEnabled")
     ),
     NagAcknowledgment(
@@ -498,7 +498,7 @@ SECRETS: list[NagAcknowledgment] = [
 MONITORING: list[NagAcknowledgment] = [
     *(
         NagAcknowledgment(
-            "Grafana/AdminSecret/Resource",
+            "Secrets/GrafanaAdminSecret/Resource",
             rule,
             "Grafana keeps its own hash of the admin password and reads this secret only on first "
             "start; a Secrets Manager rotation would not change the login. Operators rotate it in "

@@ -24,10 +24,10 @@ from aws_cdk import aws_sns as sns
 from constructs import Construct
 
 from cashtrace_constructs.config import EnvironmentConfig, Ownership, PipelineConfig
-from cashtrace_constructs.deployment_record import DeploymentRecord
+from cashtrace_constructs.deployment_record import DeploymentRecord, DeploymentRecordProps
 from cashtrace_constructs.errors import DeploymentError, ErrorCode
 from cashtrace_constructs.github_oidc import GitHubOidcAccess, GitHubOidcAccessProps
-from cashtrace_constructs.image_repository import ServiceImageRepository
+from cashtrace_constructs.image_repository import ServiceImageRepository, ServiceImageRepositoryProps
 from cashtrace_constructs.log_buckets import access_log_bucket
 from cashtrace_constructs.promotion import PlannedStage, check_promotion
 from stacks import nag_acknowledgments
@@ -104,8 +104,10 @@ class CashTracePipelineStack(Stack):
         self.image_repository = ServiceImageRepository(
             self,
             "ReleaseRepository",
-            repository_name=config.release_repository,
-            puller_account_ids=sorted({env.infrastructure.account for env in environments}),
+            props=ServiceImageRepositoryProps(
+                repository_name=config.release_repository,
+                puller_account_ids=sorted({env.infrastructure.account for env in environments}),
+            ),
         )
         self.release_repository = self.image_repository.repository
         self.source = pipelines.CodePipelineSource.s3(
@@ -181,11 +183,13 @@ class CashTracePipelineStack(Stack):
         self.deployment_record = DeploymentRecord(
             self,
             "DeploymentRecord",
-            encryption_key=self.key,
-            pipeline=self.pipeline.pipeline,
-            stage_environments={stage.stage_name: name for name, stage in self.stages.items()},
-            approval_environments=self.approval_stages,
-            environments=[by_name[name] for name in config.promotion],
+            props=DeploymentRecordProps(
+                encryption_key=self.key,
+                pipeline=self.pipeline.pipeline,
+                stage_environments={stage.stage_name: name for name, stage in self.stages.items()},
+                approval_environments=self.approval_stages,
+                environments=[by_name[name] for name in config.promotion],
+            ),
         )
         # GitHub's main branch pushes release images here and hands the source to the pipeline (CI).
         self.github_access = GitHubOidcAccess(

@@ -84,9 +84,9 @@ class SecretIsolation(Rule):
     property_name = "Property 6 (secret isolation)"
     description = "A secret or key of one environment is reachable from that environment only."
     fix = (
-        "Grant through EnvironmentSecrets.grant_read in the workload's own environment; scope ARNs to "
-        "cashtrace/<own env>/ and the own account; give every secret the isolation resource policy "
-        "(EnvironmentSecrets.adopt_secret)."
+        "Grant through EnvironmentSecrets.grant_read (roles) or container_secret (containers) in the "
+        "workload's own environment; scope ARNs to cashtrace/<own env>/ and the own account; make every "
+        "secret through EnvironmentSecrets, which gives it the isolation resource policy."
     )
 
     def __init__(self, environments: Sequence[str] = ENVIRONMENT_NAMES) -> None:

@@ -13,9 +13,10 @@ from cashtrace_constructs.backup import DatabaseBackups, DatabaseBackupsProps
 from cashtrace_constructs.checks import CashTraceChecks, DataResidency
 from cashtrace_constructs.checks.backup_verification import BackupVerification
 from cashtrace_constructs.checks.data_store_residency import DataStoreResidency
-from cashtrace_constructs.config import DataConfig
+from cashtrace_constructs.config import DataConfig, SecretsConfig
 from cashtrace_constructs.database import PostgresDatabase, PostgresDatabaseProps
 from cashtrace_constructs.region_lock import RegionLock
+from cashtrace_constructs.secrets import EnvironmentSecrets, EnvironmentSecretsProps
 from tests.synth import TEST_ENV, make_app, unacknowledged, validation_report
 
 
@@ -57,6 +58,13 @@ def data_layer_app(outdir: Path, *, config: DataConfig | None = None) -> DataLay
         ],
     )
     config = config or DataConfig()
+    secrets = EnvironmentSecrets(
+        stack,
+        "Secrets",
+        props=EnvironmentSecretsProps(
+            environment_name="test", application_secrets=(), config=SecretsConfig(), encryption_key=key, vpc=vpc
+        ),
+    )
     database = PostgresDatabase(
         stack,
         "Database",
@@ -66,6 +74,7 @@ def data_layer_app(outdir: Path, *, config: DataConfig | None = None) -> DataLay
             subnets=ec2.SubnetSelection(subnet_group_name="data"),
             encryption_key=key,
             config=config,
+            secrets=secrets,
         ),
     )
     backups = DatabaseBackups(

@@ -13,8 +13,8 @@ from aws_cdk import aws_cloudwatch as cloudwatch
 from cashtrace_constructs.checks import CashTraceChecks, EveryAlarmHasAction, SynthesizedStack, default_rules, evaluate
 from cashtrace_constructs.checks.template import of_type
 from cashtrace_constructs.config import MonitoringConfig
-from cashtrace_constructs.encryption import EnvironmentKey
-from cashtrace_constructs.monitoring import Monitoring
+from cashtrace_constructs.encryption import EnvironmentKey, EnvironmentKeyProps
+from cashtrace_constructs.monitoring import Monitoring, MonitoringProps
 from tests.synth import make_app, stack_in_region, unacknowledged, validation_report
 
 PAGERDUTY = "{{resolve:secretsmanager:cashtrace/dev/pagerduty-integration-url:SecretString:::}}"
@@ -110,8 +110,12 @@ def test_real_environment_template_without_an_alarm_action_fails(templates: dict
 def test_synth_fails_for_an_alarm_nobody_hears(tmp_path: Path) -> None:
     app = make_app(tmp_path)
     stack = stack_in_region(app)
-    key = EnvironmentKey(stack, "Key", environment_name="dev").key
-    Monitoring(stack, "Monitoring", environment_name="dev", config=MonitoringConfig(), encryption_key=key)
+    key = EnvironmentKey(stack, "Key", props=EnvironmentKeyProps(environment_name="dev")).key
+    Monitoring(
+        stack,
+        "Monitoring",
+        props=MonitoringProps(environment_name="dev", config=MonitoringConfig(), encryption_key=key),
+    )
     cloudwatch.Alarm(
         stack,
         "Forgotten",
@@ -131,8 +135,12 @@ def test_synth_fails_for_an_alarm_nobody_hears(tmp_path: Path) -> None:
 def test_synth_fails_when_the_pagerduty_subscription_is_removed(tmp_path: Path) -> None:
     app = make_app(tmp_path)
     stack = stack_in_region(app)
-    key = EnvironmentKey(stack, "Key", environment_name="dev").key
-    monitoring = Monitoring(stack, "Monitoring", environment_name="dev", config=MonitoringConfig(), encryption_key=key)
+    key = EnvironmentKey(stack, "Key", props=EnvironmentKeyProps(environment_name="dev")).key
+    monitoring = Monitoring(
+        stack,
+        "Monitoring",
+        props=MonitoringProps(environment_name="dev", config=MonitoringConfig(), encryption_key=key),
+    )
     rollback = cloudwatch.Alarm(
         stack,
         "Rollback",

@@ -9,8 +9,8 @@ from aws_cdk import Validations
 
 from cashtrace_constructs.checks import CashTraceChecks, RollbackBudget, ScaleOutBudget, ZeroDowntime
 from cashtrace_constructs.config import ServiceConfig
-from cashtrace_constructs.encryption import EnvironmentKey
-from cashtrace_constructs.network import Network
+from cashtrace_constructs.encryption import EnvironmentKey, EnvironmentKeyProps
+from cashtrace_constructs.network import Network, NetworkProps
 from cashtrace_constructs.service import BlueGreenService, BlueGreenServiceProps
 from stacks.environments import prod
 from tests.synth import make_app, stack_in_region
@@ -25,8 +25,8 @@ def _synth(service: ServiceConfig, *, remove_step_policies: bool = False) -> Non
     # Path metadata on, as under `cdk synth`: findings then carry construct paths, not only logical ids.
     app = make_app(**{"aws:cdk:enable-path-metadata": True})
     stack = stack_in_region(app)
-    key = EnvironmentKey(stack, "Key", environment_name="prod").key
-    network = Network(stack, "Network", config=config.infrastructure.networking, encryption_key=key)
+    key = EnvironmentKey(stack, "Key", props=EnvironmentKeyProps(environment_name="prod")).key
+    network = Network(stack, "Network", props=NetworkProps(config=config.infrastructure.networking, encryption_key=key))
     built = BlueGreenService(
         stack,
         "Api",
@@ -37,12 +37,12 @@ def _synth(service: ServiceConfig, *, remove_step_policies: bool = False) -> Non
             scaling=api.auto_scaling,
             strategy=config.deployment_strategy,
             rollback=config.rollback,
+            vpc=network.vpc,
+            encryption_key=key,
+            task_subnets=network.application_subnets,
+            load_balancer_subnets=network.public_subnets,
+            test_client_cidrs=["10.30.0.0/16"],
         ),
-        vpc=network.vpc,
-        encryption_key=key,
-        task_subnets=network.application_subnets,
-        load_balancer_subnets=network.public_subnets,
-        test_client_cidrs=["10.30.0.0/16"],
     )
     if remove_step_policies:
         for name in ("CpuStepScaleOut", "MemoryStepScaleOut"):

@@ -39,7 +39,8 @@ def auto_scaling(draw: st.DrawFn) -> AutoScalingConfig:
 
 @st.composite
 def deployment_strategies(draw: st.DrawFn) -> DeploymentStrategy:
-    kind = draw(st.sampled_from(list(StrategyType)))
+    # What BlueGreenService deploys: CodeDeploy blue-green or canary (ROLLING leaves the config).
+    kind = draw(st.sampled_from([StrategyType.BLUE_GREEN, StrategyType.CANARY]))
     return DeploymentStrategy(
         type=kind,
         health_check_path=draw(st.sampled_from(["/health", "/healthz", "/api/v1/health"])),

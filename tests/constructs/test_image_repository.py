@@ -9,7 +9,7 @@ from aws_cdk.assertions import Template
 
 from cashtrace_constructs.checks.template import of_type
 from cashtrace_constructs.errors import DeploymentError
-from cashtrace_constructs.image_repository import PULL_ACTIONS, ServiceImageRepository
+from cashtrace_constructs.image_repository import PULL_ACTIONS, ServiceImageRepository, ServiceImageRepositoryProps
 from tests.synth import make_app, stack_in_region
 
 
@@ -18,7 +18,11 @@ def template() -> dict:  # type: ignore[type-arg]
     app = make_app()
     stack = stack_in_region(app, "Tooling")
     ServiceImageRepository(
-        stack, "Api", repository_name="cashtrace/api", puller_account_ids=["111111111111", "333333333333"]
+        stack,
+        "Api",
+        props=ServiceImageRepositoryProps(
+            repository_name="cashtrace/api", puller_account_ids=["111111111111", "333333333333"]
+        ),
     )
     return Template.from_stack(stack).to_json()  # type: ignore[no-any-return]
 
@@ -56,6 +60,8 @@ def test_bad_puller_account_is_refused() -> None:
     app = make_app()
     with pytest.raises(DeploymentError) as failure:
         ServiceImageRepository(
-            stack_in_region(app), "Api", repository_name="cashtrace/api", puller_account_ids=["prod"]
+            stack_in_region(app),
+            "Api",
+            props=ServiceImageRepositoryProps(repository_name="cashtrace/api", puller_account_ids=["prod"]),
         )
     assert failure.value.field == "puller_account_ids[0]"

@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 from aws_cdk import App, CfnResource, Names, Stack, Stage
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_rds as rds
+from aws_cdk import aws_secretsmanager as secretsmanager
 from constructs import Construct
 
 from cashtrace_constructs.logical_ids import (
+    keep_logical_ids,
     make_unique_id,
     stabilize_logical_ids,
     stable_logical_id,
@@ -66,3 +70,35 @@ def test_stabilized_stacks_get_one_template_at_top_level_and_in_a_stage() -> Non
     ids = _logical_ids(top)
     assert ids == _logical_ids(staged)
     assert "Plain" in ids and len(ids) == 2
+
+
+def _secrets(database_scope: Construct, token_scope: Construct, token_id: str) -> rds.DatabaseSecret:
+    """A database login (its id carries CDK's password-rules hash) and a plain secret with a policy."""
+    login = rds.DatabaseSecret(database_scope, "Secret", username="admin", replace_on_password_criteria_changes=True)
+    token = secretsmanager.Secret(token_scope, token_id)
+    token.add_to_resource_policy(
+        iam.PolicyStatement(effect=iam.Effect.DENY, principals=[iam.AnyPrincipal()], actions=["*"], resources=["*"])
+    )
+    return login
+
+
+def test_moved_constructs_keep_the_logical_ids_they_were_deployed_with() -> None:
+    app = App()
+    before = Stack(app, "Before")
+    login = _secrets(Construct(Construct(before, "Database"), "Instance"), Construct(before, "Cache"), "AuthToken")
+    # As deployed: the login pinned to its stack-relative id plus CDK's password-rules hash.
+    cfn_login = login.node.default_child
+    assert isinstance(cfn_login, CfnResource)
+    deployed = stable_logical_id("Before", login.node.path) + str(before.resolve(cfn_login.logical_id))[-32:]
+    cfn_login.override_logical_id(deployed)
+    after = Stack(app, "After")
+    owner = Construct(after, "Secrets")
+    _secrets(Construct(owner, "Database"), owner, "CacheAuthTokenSecret")
+    assert _logical_ids(before) != _logical_ids(after)
+    kept = keep_logical_ids(
+        after,
+        {"Secrets/Database/Secret": "Database/Instance/Secret", "Secrets/CacheAuthTokenSecret": "Cache/AuthToken"},
+    )
+    assert len(kept) == 3  # the two secrets and the token's policy
+    assert _logical_ids(before) == _logical_ids(after)
+    assert deployed in _logical_ids(after)

@@ -1,4 +1,4 @@
-"""Monitoring, the ADOT collector sidecar and the paging path, on one small purpose-built stack.
+"""Monitoring, the Prometheus workspace and the paging path, on one small purpose-built stack.
 
 The stack stands in for what issues 3 and 4 build (a Fargate service behind an ALB with its
 rollback alarms, an RDS instance, a Redis replication group), so the monitoring API is tested
@@ -19,16 +19,15 @@ from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_ecs as ecs
 from aws_cdk import aws_elasticache as elasticache
 from aws_cdk import aws_elasticloadbalancingv2 as elbv2
-from aws_cdk import aws_logs as logs
 from aws_cdk import aws_rds as rds
 
 from cashtrace_constructs.checks import EveryAlarmHasAction, SynthesizedStack, evaluate
 from cashtrace_constructs.checks.template import of_type
 from cashtrace_constructs.config import MonitoringConfig
-from cashtrace_constructs.encryption import EnvironmentKey
+from cashtrace_constructs.encryption import EnvironmentKey, EnvironmentKeyProps
 from cashtrace_constructs.errors import DeploymentError, ErrorCode
-from cashtrace_constructs.monitoring import Monitoring, redis_member_cluster_ids
-from cashtrace_constructs.prometheus import PrometheusWorkspace, add_prometheus_collector
+from cashtrace_constructs.monitoring import Monitoring, MonitoringProps, redis_member_cluster_ids
+from cashtrace_constructs.prometheus import PrometheusWorkspace, PrometheusWorkspaceProps
 from tests.synth import make_app, stack_in_region
 
 CONFIG = MonitoringConfig(database_min_free_storage_gib=20, cache_max_evictions=50, metrics_port=9464)
@@ -56,8 +55,10 @@ def _rollback_alarm(stack: Stack, name: str, metric_name: str) -> cloudwatch.Ala
 def built() -> Built:
     app = make_app()
     stack = stack_in_region(app)
-    key = EnvironmentKey(stack, "Key", environment_name="dev").key
-    monitoring = Monitoring(stack, "Monitoring", environment_name="dev", config=CONFIG, encryption_key=key)
+    key = EnvironmentKey(stack, "Key", props=EnvironmentKeyProps(environment_name="dev")).key
+    monitoring = Monitoring(
+        stack, "Monitoring", props=MonitoringProps(environment_name="dev", config=CONFIG, encryption_key=key)
+    )
     vpc = ec2.Vpc(stack, "Vpc", max_azs=2, nat_gateways=1)
     cluster = ecs.Cluster(stack, "Cluster", vpc=vpc)
     task = ecs.FargateTaskDefinition(stack, "Task", cpu=512, memory_limit_mib=1024)
@@ -75,9 +76,7 @@ def built() -> Built:
         cache_node_type="cache.t4g.micro",
         num_cache_clusters=2,
     )
-    workspace = PrometheusWorkspace(stack, "Prometheus", environment_name="dev", encryption_key=key)
-    collector_logs = logs.LogGroup(stack, "CollectorLogs", encryption_key=key)
-    add_prometheus_collector(task, workspace, config=CONFIG, log_group=collector_logs)
+    PrometheusWorkspace(stack, "Prometheus", props=PrometheusWorkspaceProps(environment_name="dev", encryption_key=key))
 
     rollback = [
         _rollback_alarm(stack, "Target5xx", "HTTPCode_Target_5XX_Count"),
@@ -223,29 +222,6 @@ def test_pipeline_failures_reach_the_warning_topic_without_personal_data(built: 
     target = rules[0]["Targets"][0]
     assert target["Arn"] == {"Ref": _topic(built.template, "warnings")}
     assert set(target["InputTransformer"]["InputPathsMap"].values()) == {"$.detail.pipeline", "$.detail.execution-id"}
-
-
-def test_collector_sidecar_scrapes_localhost_and_writes_to_this_workspace_only(built: Built) -> None:
-    task = next(r["Properties"] for _, r in of_type(built.template, "AWS::ECS::TaskDefinition"))
-    collector = next(c for c in task["ContainerDefinitions"] if c["Name"] == "PrometheusCollector")
-    assert collector["Image"] == f"public.ecr.aws/aws-observability/aws-otel-collector:{CONFIG.collector_image_tag}"
-    assert collector["Essential"] is False
-    assert [s["Name"] for s in collector["Secrets"]] == ["AOT_CONFIG_CONTENT"]
-    parameter = next(r["Properties"] for _, r in of_type(built.template, "AWS::SSM::Parameter"))
-    text = json.dumps(parameter["Value"])
-    assert "localhost:9464" in text and "sigv4auth" in text and "api/v1/remote_write" in text
-    assert "PrometheusEndpoint" in text
-    workspace_id = next(lid for lid, _ in of_type(built.template, "AWS::APS::Workspace"))
-    policies = [
-        r["Properties"]
-        for kind in ("AWS::IAM::Policy", "AWS::IAM::ManagedPolicy")
-        for _, r in of_type(built.template, kind)
-        if "aps:RemoteWrite" in json.dumps(r["Properties"]["PolicyDocument"])
-    ]
-    assert len(policies) == 1 and "Roles" in policies[0]
-    assert policies[0]["PolicyDocument"]["Statement"] == [
-        {"Action": "aps:RemoteWrite", "Effect": "Allow", "Resource": {"Fn::GetAtt": [workspace_id, "Arn"]}}
-    ]
 
 
 def test_workspace_is_encrypted_and_logs(built: Built) -> None:

@@ -2,27 +2,30 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pytest
 from aws_cdk import App, Environment, Stack, Tags
 from aws_cdk import aws_ec2 as ec2
+from aws_cdk import aws_ecs as ecs
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_rds as rds
+from aws_cdk import aws_secretsmanager as secretsmanager
 from aws_cdk.assertions import Template
 
 from cashtrace_constructs.checks import SecretIsolation, SynthesizedStack, evaluate
 from cashtrace_constructs.checks.template import of_type
 from cashtrace_constructs.config import SecretReference, SecretsConfig
-from cashtrace_constructs.encryption import EnvironmentKey
+from cashtrace_constructs.encryption import EnvironmentKey, EnvironmentKeyProps
 from cashtrace_constructs.errors import DeploymentError, ErrorCode
-from cashtrace_constructs.secrets import EnvironmentSecrets, environment_of
+from cashtrace_constructs.logical_ids import make_unique_id
+from cashtrace_constructs.secrets import EnvironmentSecrets, EnvironmentSecretsProps, environment_of
 from stacks.environments import all_environments
 from tests.conftest import ENVIRONMENT_STACKS
 from tests.synth import make_app
 
 ACCOUNT = "222222222222"
-ENV = Environment(account=ACCOUNT, region="af-south-1")
 
 
 def _env_of(stack_name: str) -> str:
@@ -139,21 +142,43 @@ def test_an_in_region_trail_audits_secret_access_and_alarms_on_denials(
     assert len(alarms) == 1 and alarms[0]["Threshold"] == 1
 
 
+@pytest.mark.parametrize("stack_name", ENVIRONMENT_STACKS)
+def test_secrets_first_made_by_other_constructs_keep_their_deployed_logical_ids(
+    stack_name: str, templates: dict[str, dict[str, Any]]
+) -> None:
+    # A changed logical id replaces the secret: a new database password, a new Redis AUTH token.
+    template, env = templates[stack_name], _env_of(stack_name)
+    by_name = {r["Properties"]["Name"]: k for k, r in of_type(template, "AWS::SecretsManager::Secret")}
+    assert by_name[f"cashtrace/{env}/cache-auth-token"] == make_unique_id(["Cache", "AuthToken", "Resource"])
+    assert by_name[f"cashtrace/{env}/grafana-admin"] == make_unique_id(["Grafana", "AdminSecret", "Resource"])
+    # The database login's id is its owner's id plus a hash of its password rules.
+    database_login = by_name[f"cashtrace/{env}/database"]
+    assert database_login.startswith(make_unique_id(["Database", "Instance", "Secret"]))
+    assert len(database_login) == len(make_unique_id(["Database", "Instance", "Secret"])) + 32
+
+
 # ---- a small stack: grants, refusals and the database secret ----
 
 
-def _stack(app: App, env: str = "staging") -> tuple[Stack, EnvironmentSecrets, ec2.Vpc]:
-    stack = Stack(app, f"CashTrace-{env.capitalize()}", env=ENV, tags={"environment": env})
+def _stack(app: App, env: str = "staging", account: str = ACCOUNT) -> tuple[Stack, EnvironmentSecrets, ec2.Vpc]:
+    stack = Stack(
+        app,
+        f"CashTrace-{env.capitalize()}",
+        env=Environment(account=account, region="af-south-1"),
+        tags={"environment": env},
+    )
     vpc = ec2.Vpc(stack, "Vpc", availability_zones=["af-south-1a", "af-south-1b"], nat_gateways=1)
-    key = EnvironmentKey(stack, "Key", environment_name=env)
+    key = EnvironmentKey(stack, "Key", props=EnvironmentKeyProps(environment_name=env))
     secrets = EnvironmentSecrets(
         stack,
         "Secrets",
-        environment_name=env,
-        secrets=[SecretReference(f"cashtrace/{env}/api-keys", "API_KEYS")],
-        config=SecretsConfig(database_rotation_days=14),
-        encryption_key=key.key,
-        vpc=vpc,
+        props=EnvironmentSecretsProps(
+            environment_name=env,
+            application_secrets=[SecretReference(f"cashtrace/{env}/api-keys", "API_KEYS")],
+            config=SecretsConfig(database_rotation_days=14),
+            encryption_key=key.key,
+            vpc=vpc,
+        ),
     )
     return stack, secrets, vpc
 
@@ -170,17 +195,25 @@ def small() -> dict[str, Any]:
         engine=rds.DatabaseInstanceEngine.postgres(version=rds.PostgresEngineVersion.VER_17),
         instance_type=ec2.InstanceType("t4g.micro"),
         vpc=vpc,
-        credentials=rds.Credentials.from_generated_secret("cashtrace", encryption_key=secrets.encryption_key),
+        credentials=rds.Credentials.from_secret(secrets.database_credentials(username="cashtrace"), "cashtrace"),
     )
-    assert database.secret is not None
-    secrets.adopt_database_secret(database.secret, database)
+    secrets.rotate_database_credentials(database, port=5432)
+    task = ecs.FargateTaskDefinition(stack, "Task")
+    task.add_container(
+        "App",
+        image=ecs.ContainerImage.from_registry("public.ecr.aws/nginx/nginx:1.27"),
+        secrets={
+            "API_KEYS": secrets.container_secret("cashtrace/staging/api-keys"),
+            "DATABASE_PASSWORD": secrets.container_secret(database.secret, "password"),  # type: ignore[arg-type]
+        },
+    )
     template = Template.from_stack(stack).to_json()
     return {"template": template, "secrets": secrets, "stack": stack}
 
 
 def test_grant_read_tags_the_workload_and_grants_only_that_secret(small: dict[str, Any]) -> None:
     template = small["template"]
-    roles = {k: r for k, r in of_type(template, "AWS::IAM::Role") if "ecs-tasks" in str(r["Properties"])}
+    roles = {k: r for k, r in of_type(template, "AWS::IAM::Role") if k.startswith("Workload")}
     ((role_id, role),) = roles.items()
     assert {"Key": "environment", "Value": "staging"} in role["Properties"]["Tags"]
     (policy,) = [
@@ -196,7 +229,11 @@ def test_grant_read_tags_the_workload_and_grants_only_that_secret(small: dict[st
 def test_the_database_secret_is_isolated_and_rotated_by_managed_postgres_rotation(small: dict[str, Any]) -> None:
     template = small["template"]
     assert str(template["Transform"]).startswith("AWS::SecretsManager-")
-    (db_secret_id,) = [k for k, r in of_type(template, "AWS::SecretsManager::Secret") if "Name" not in r["Properties"]]
+    (db_secret_id,) = [
+        k
+        for k, r in of_type(template, "AWS::SecretsManager::Secret")
+        if r["Properties"]["Name"] == "cashtrace/staging/database"
+    ]
     assert {"Key": "environment", "Value": "staging"} in template["Resources"][db_secret_id]["Properties"]["Tags"]
     (schedule,) = [
         r["Properties"]
@@ -275,11 +312,101 @@ def test_unknown_secret_names_and_foreign_references_are_refused() -> None:
         EnvironmentSecrets(
             stack,
             "Foreign",
-            environment_name="staging",
-            secrets=[SecretReference("cashtrace/prod/api-keys", "API_KEYS")],
-            config=SecretsConfig(),
-            encryption_key=secrets.encryption_key,
-            vpc=vpc,
+            props=EnvironmentSecretsProps(
+                environment_name="staging",
+                application_secrets=[SecretReference("cashtrace/prod/api-keys", "API_KEYS")],
+                config=SecretsConfig(),
+                encryption_key=secrets.encryption_key,
+                vpc=vpc,
+            ),
         )
     assert foreign.value.code is ErrorCode.SECRET_ACCESS_DENIED
     assert foreign.value.field == "staging.settings.secrets[0].name"
+
+
+# ---- containers: the production path of every secret a task reads (Property 6) ----
+
+
+def test_a_container_reads_its_environments_secrets_through_the_execution_role(small: dict[str, Any]) -> None:
+    template = small["template"]
+    [(_, task)] = list(of_type(template, "AWS::ECS::TaskDefinition"))
+    [container] = task["Properties"]["ContainerDefinitions"]
+    by_variable = {s["Name"]: s["ValueFrom"] for s in container["Secrets"]}
+    [api_keys] = [k for k, r in of_type(template, "AWS::SecretsManager::Secret") if "api-keys" in json.dumps(r)]
+    assert by_variable["API_KEYS"] == {"Ref": api_keys}
+    # The database login as attached to the instance (its Ref waits for host and port), password only.
+    [attachment] = [k for k, _ in of_type(template, "AWS::SecretsManager::SecretTargetAttachment")]
+    password = json.dumps(by_variable["DATABASE_PASSWORD"])
+    assert json.dumps({"Ref": attachment}) in password and ":password::" in password
+    execution_role = task["Properties"]["ExecutionRoleArn"]["Fn::GetAtt"][0]
+    [policy] = [
+        r["Properties"]["PolicyDocument"]
+        for _, r in of_type(template, "AWS::IAM::Policy")
+        if r["Properties"]["Roles"] == [{"Ref": execution_role}]
+    ]
+    [read] = [s["Resource"] for s in policy["Statement"] if "secretsmanager:GetSecretValue" in s["Action"]]
+    assert sorted(read, key=json.dumps) == sorted([{"Ref": api_keys}, {"Ref": attachment}], key=json.dumps)
+
+
+def test_a_container_cannot_be_given_another_environments_secret() -> None:
+    app = make_app()
+    _, staging, _ = _stack(app, "staging")
+    prod_stack, prod, _ = _stack(app, "prod", account="333333333333")
+    prod_token = prod.generated_secret(
+        "cache-auth-token",
+        description="Redis AUTH token of CashTrace prod",
+        generate=secretsmanager.SecretStringGenerator(password_length=64, exclude_punctuation=True),
+    )
+    task = ecs.FargateTaskDefinition(staging.node.scope, "Task")  # type: ignore[arg-type]
+    for foreign, field in (
+        (prod_token, "secret"),
+        (prod.secret("cashtrace/prod/api-keys"), "secret"),
+        ("cashtrace/prod/api-keys", "secret_name"),
+        (SecretReference("cashtrace/prod/api-keys", "API_KEYS"), "secret_name"),
+    ):
+        with pytest.raises(DeploymentError) as refused:
+            task.add_container(
+                "App",
+                image=ecs.ContainerImage.from_registry("public.ecr.aws/nginx/nginx:1.27"),
+                secrets={"TOKEN": staging.container_secret(foreign)},
+            )
+        assert refused.value.code is ErrorCode.SECRET_ACCESS_DENIED
+        assert refused.value.field == field
+        assert "'prod'" in str(refused.value)
+    assert task.default_container is None, "nothing reached the task definition"
+    assert prod_stack.node.try_find_child("Task") is None
+
+
+def test_a_container_cannot_be_given_a_secret_made_outside_environment_secrets() -> None:
+    app = make_app()
+    stack, secrets, _ = _stack(app)
+    stray = secretsmanager.Secret(stack, "Stray", secret_name="cashtrace/staging/stray")
+    with pytest.raises(DeploymentError) as refused:
+        secrets.container_secret(stray)
+    assert refused.value.code is ErrorCode.SECRET_ACCESS_DENIED and "Stray" in str(refused.value)
+
+
+def test_every_secret_has_one_maker() -> None:
+    app = make_app()
+    _, secrets, _ = _stack(app)
+    with pytest.raises(DeploymentError) as twice:
+        secrets.generated_secret(
+            "api-keys", description="again", generate=secretsmanager.SecretStringGenerator(password_length=32)
+        )
+    assert twice.value.code is ErrorCode.CONFIG_INVALID
+
+
+def test_the_database_rotation_refuses_an_instance_with_other_credentials() -> None:
+    app = make_app()
+    stack, secrets, vpc = _stack(app)
+    database = rds.DatabaseInstance(
+        stack,
+        "Database",
+        engine=rds.DatabaseInstanceEngine.postgres(version=rds.PostgresEngineVersion.VER_17),
+        instance_type=ec2.InstanceType("t4g.micro"),
+        vpc=vpc,
+        credentials=rds.Credentials.from_generated_secret("cashtrace"),
+    )
+    with pytest.raises(DeploymentError) as refused:
+        secrets.rotate_database_credentials(database, port=5432)
+    assert refused.value.code is ErrorCode.SECRET_ACCESS_DENIED

@@ -1,4 +1,4 @@
-"""`BlueGreenService` with settings no environment uses yet: a TLS certificate, a sidecar."""
+"""`BlueGreenService` with settings no environment uses yet: a TLS certificate, and a sidecar of its own."""
 
 from __future__ import annotations
 
@@ -12,8 +12,9 @@ from aws_cdk.assertions import Template
 
 from cashtrace_constructs.checks import RollbackBudget, ScaleOutBudget, SynthesizedStack, ZeroDowntime, evaluate
 from cashtrace_constructs.checks.template import of_type
-from cashtrace_constructs.encryption import EnvironmentKey
-from cashtrace_constructs.network import Network
+from cashtrace_constructs.encryption import EnvironmentKey, EnvironmentKeyProps
+from cashtrace_constructs.errors import DeploymentError, ErrorCode
+from cashtrace_constructs.network import Network, NetworkProps
 from cashtrace_constructs.service import BlueGreenService, BlueGreenServiceProps
 from stacks.environments import staging
 from tests.synth import make_app, stack_in_region
@@ -22,40 +23,40 @@ pytestmark = pytest.mark.synth
 CERTIFICATE = "arn:aws:acm:af-south-1:123456789012:certificate/0f6a3c1e-1111-2222-3333-444455556666"
 
 
-@pytest.fixture(scope="module")
-def template() -> dict[str, Any]:
+def _props(**changes: Any) -> BlueGreenServiceProps:
     config = staging()
     api = config.infrastructure.resources[0]
     assert api.auto_scaling is not None
     app = make_app()
     stack = stack_in_region(app)
-    key = EnvironmentKey(stack, "Key", environment_name="staging").key
-    network = Network(stack, "Network", config=config.infrastructure.networking, encryption_key=key)
-    service = BlueGreenService(
-        stack,
-        "Api",
-        props=BlueGreenServiceProps(
-            environment_name="staging",
-            service=dataclasses.replace(config.service, certificate_arn=CERTIFICATE),
-            size=api.size,
-            scaling=api.auto_scaling,
-            strategy=config.deployment_strategy,
-            rollback=config.rollback,
-            public_host="staging.cashtrace.ng",
-            secrets={},
-        ),
+    key = EnvironmentKey(stack, "Key", props=EnvironmentKeyProps(environment_name="staging")).key
+    network = Network(stack, "Network", props=NetworkProps(config=config.infrastructure.networking, encryption_key=key))
+    props = BlueGreenServiceProps(
+        environment_name="staging",
+        service=dataclasses.replace(config.service, certificate_arn=CERTIFICATE),
+        size=api.size,
+        scaling=api.auto_scaling,
+        strategy=config.deployment_strategy,
+        rollback=config.rollback,
         vpc=network.vpc,
         encryption_key=key,
         task_subnets=network.application_subnets,
         load_balancer_subnets=network.public_subnets,
         test_client_cidrs=["10.20.0.0/16"],
+        public_host="staging.cashtrace.ng",
     )
-    # What the monitoring capability does later: a non-essential collector sidecar.
-    service.task_definition.add_container(
+    return dataclasses.replace(props, **changes)
+
+
+@pytest.fixture(scope="module")
+def template() -> dict[str, Any]:
+    props = _props()
+    stack = props.vpc.stack
+    service = BlueGreenService(stack, "Api", props=props)
+    service.add_sidecar(
         "Collector",
-        image=ecs.ContainerImage.from_registry("public.ecr.aws/aws-observability/aws-otel-collector:latest"),
-        essential=False,
-        memory_reservation_mib=128,
+        image=ecs.ContainerImage.from_registry("public.ecr.aws/aws-observability/aws-otel-collector:v0.43.3"),
+        log_stream_prefix="collector",
     )
     return Template.from_stack(stack).to_json()  # type: ignore[no-any-return]
 
@@ -70,10 +71,33 @@ def test_certificate_turns_on_https_with_a_redirect(template: dict[str, Any]) ->
     assert listeners[9443]["Protocol"] == "HTTPS"
 
 
-def test_sidecar_keeps_the_app_container_served_and_the_rules_green(template: dict[str, Any]) -> None:
+def test_with_tls_the_deploy_hook_checks_the_public_host_over_https(template: dict[str, Any]) -> None:
+    [hook] = [
+        r["Properties"]
+        for _, r in of_type(template, "AWS::Lambda::Function")
+        if "TEST_URL" in r["Properties"].get("Environment", {}).get("Variables", {})
+    ]
+    assert hook["Environment"]["Variables"]["TEST_URL"] == "https://staging.cashtrace.ng:9443/health"
+
+
+def test_sidecar_is_not_essential_and_keeps_the_rules_green(template: dict[str, Any]) -> None:
     [(_, task)] = list(of_type(template, "AWS::ECS::TaskDefinition"))
-    names = [c["Name"] for c in task["Properties"]["ContainerDefinitions"]]
-    assert names == ["api", "Collector"]
+    containers = task["Properties"]["ContainerDefinitions"]
+    assert [c["Name"] for c in containers] == ["api", "Collector"]
+    assert containers[0]["Essential"] is True and containers[1]["Essential"] is False
+    assert containers[1]["LogConfiguration"] == containers[0]["LogConfiguration"] | {
+        "Options": containers[0]["LogConfiguration"]["Options"] | {"awslogs-stream-prefix": "collector"}
+    }
     stack = SynthesizedStack(name="Test", construct_path="Test", template=template, region="af-south-1")
     assert [str(f) for f in evaluate([RollbackBudget(), ScaleOutBudget(), ZeroDowntime()], [stack])] == []
     assert "LoadBalancers" in json.dumps(template)
+
+
+def test_a_size_fargate_cannot_run_is_refused_before_any_resource_exists() -> None:
+    props = _props(size="256/4096")
+    stack = props.vpc.stack
+    before = len(stack.node.find_all())
+    with pytest.raises(DeploymentError) as refused:
+        BlueGreenService(stack, "Api", props=props)
+    assert refused.value.code is ErrorCode.RESOURCE_LIMIT and refused.value.field == "staging.service.size"
+    assert len(stack.node.find_all()) == before

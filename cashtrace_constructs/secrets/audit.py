@@ -6,6 +6,8 @@ management events), so the audit trail itself never leaves af-south-1.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from aws_cdk import Duration, RemovalPolicy, Stack
 from aws_cdk import aws_cloudtrail as cloudtrail
 from aws_cdk import aws_cloudwatch as cloudwatch
@@ -28,20 +30,21 @@ DENIED_ACCESS_FILTER = (
 )
 
 
+@dataclass(frozen=True, kw_only=True)
+class SecretsAuditProps:
+    environment_name: str
+    encryption_key: kms.IKey
+    log_retention_days: int
+
+
 class SecretsAudit(Construct):
     """Trail -> KMS-encrypted, versioned, TLS-only bucket (with access logs) and a log group with a
     metric filter on denied Secrets Manager calls; `denied_access_alarm` fires on the first one."""
 
-    def __init__(
-        self,
-        scope: Construct,
-        construct_id: str,
-        *,
-        environment_name: str,
-        encryption_key: kms.IKey,
-        log_retention_days: int,
-    ) -> None:
+    def __init__(self, scope: Construct, construct_id: str, *, props: SecretsAuditProps) -> None:
         super().__init__(scope, construct_id)
+        environment_name, encryption_key = props.environment_name, props.encryption_key
+        log_retention_days = props.log_retention_days
         stack = Stack.of(self)
         self.access_logs_bucket = access_log_bucket(self, "AccessLogs")
         self.bucket = s3.Bucket(

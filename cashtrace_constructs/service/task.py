@@ -1,0 +1,133 @@
+"""The service's task: Fargate size, task definition, log group, the app container and its sidecars."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from aws_cdk import Duration, RemovalPolicy, Stack
+from aws_cdk import aws_ecr as ecr
+from aws_cdk import aws_ecs as ecs
+from aws_cdk import aws_kms as kms
+from aws_cdk import aws_logs as logs
+from aws_cdk import aws_ssm as ssm
+from constructs import Construct
+
+from cashtrace_constructs.config import ServiceConfig
+from cashtrace_constructs.errors import DeploymentError, ErrorCode
+from cashtrace_constructs.log_retention import retention
+
+# Fargate's valid CPU units -> memory MiB choices (Fargate quota table).
+_FARGATE_MEMORY: Mapping[int, range] = {
+    256: range(512, 2049, 512),
+    512: range(1024, 4097, 1024),
+    1024: range(2048, 8193, 1024),
+    2048: range(4096, 16385, 1024),
+    4096: range(8192, 30721, 1024),
+}
+
+
+def fargate_size(size: str, *, field_path: str = "size") -> tuple[int, int]:
+    """`"1024/2048"` -> (cpu units, memory MiB), refusing combinations Fargate does not run."""
+    try:
+        cpu_text, memory_text = size.split("/")
+        cpu, memory = int(cpu_text), int(memory_text)
+    except ValueError:
+        raise DeploymentError(
+            ErrorCode.CONFIG_INVALID, f"must look like '<cpu>/<memory MiB>', got {size!r}", field=field_path
+        ) from None
+    if memory not in _FARGATE_MEMORY.get(cpu, range(0)):
+        raise DeploymentError(
+            ErrorCode.RESOURCE_LIMIT, f"Fargate cannot run {cpu} CPU units with {memory} MiB", field=field_path
+        )
+    return cpu, memory
+
+
+class ApplicationTask:
+    """The task definition with the app container, built into `scope` (the service's own scope).
+
+    Public: `log_group`, `task_definition`, `repository`, `container`; `add_sidecar` adds a
+    non-essential container beside the app.
+    """
+
+    def __init__(
+        self,
+        scope: Construct,
+        *,
+        environment_name: str,
+        config: ServiceConfig,
+        cpu: int,
+        memory: int,
+        encryption_key: kms.IKey,
+        environment: Mapping[str, str],
+        secrets: Mapping[str, ecs.Secret],
+    ) -> None:
+        self.log_group = logs.LogGroup(
+            scope,
+            "ContainerLogs",
+            retention=retention(config.log_retention_days, field=f"{environment_name}.service.log_retention_days"),
+            encryption_key=encryption_key,
+            removal_policy=RemovalPolicy.RETAIN,
+        )
+        self.task_definition = ecs.FargateTaskDefinition(
+            scope,
+            "TaskDefinition",
+            # Named, not derived from the construct path: the family must not change between a
+            # top-level and a pipeline-staged deploy of the same environment (logical_ids.py).
+            family=f"cashtrace-{environment_name}-{config.name}",
+            cpu=cpu,
+            memory_limit_mib=memory,
+            runtime_platform=ecs.RuntimePlatform(
+                cpu_architecture=ecs.CpuArchitecture.ARM64,
+                operating_system_family=ecs.OperatingSystemFamily.LINUX,
+            ),
+        )
+        self.repository = ecr.Repository.from_repository_attributes(
+            scope,
+            "Repository",
+            repository_arn=Stack.of(scope).format_arn(
+                service="ecr",
+                account=config.repository_account,
+                resource="repository",
+                resource_name=config.repository_name,
+            ),
+            repository_name=config.repository_name,
+        )
+        self.container = self.task_definition.add_container(
+            "App",
+            container_name=config.name,
+            image=ecs.ContainerImage.from_ecr_repository(self.repository, config.image_tag),
+            # Sidecars (e.g. the ADOT collector) are not essential; the app container alone is.
+            essential=True,
+            port_mappings=[ecs.PortMapping(container_port=config.container_port, protocol=ecs.Protocol.TCP)],
+            environment={"PORT": str(config.container_port), **environment},
+            secrets=dict(secrets),
+            logging=ecs.LogDriver.aws_logs(stream_prefix=config.name, log_group=self.log_group),
+            readonly_root_filesystem=True,
+            # SIGTERM -> SIGKILL: in-flight requests (after the ALB drained the task) finish first.
+            stop_timeout=Duration.seconds(config.stop_timeout_seconds),
+        )
+
+    def add_sidecar(
+        self,
+        container_id: str,
+        *,
+        image: ecs.ContainerImage,
+        log_stream_prefix: str,
+        memory_reservation_mib: int = 128,
+        parameters: Mapping[str, ssm.IStringParameter] | None = None,
+    ) -> ecs.ContainerDefinition:
+        """A non-essential container beside the app, logging to the service's log group.
+
+        `parameters` are configuration read at task start (env var -> SSM parameter); secrets
+        come only through `EnvironmentSecrets.container_secret`, for the app container.
+        """
+        return self.task_definition.add_container(
+            container_id,
+            image=image,
+            # A sidecar failure costs its function (metrics, say), never the API's tasks.
+            essential=False,
+            memory_reservation_mib=memory_reservation_mib,
+            secrets={name: ecs.Secret.from_ssm_parameter(value) for name, value in (parameters or {}).items()} or None,
+            logging=ecs.LogDriver.aws_logs(stream_prefix=log_stream_prefix, log_group=self.log_group),
+            readonly_root_filesystem=True,
+        )
