@@ -31,7 +31,7 @@ from cashtrace_constructs.storage import (
     StaticAssetsCdn,
     StaticAssetsCdnProps,
 )
-from stacks import nag_acknowledgments
+from stacks.acknowledgments import acknowledge_environment
 
 
 class CashTraceEnvironmentStack(Stack):
@@ -147,9 +147,9 @@ class CashTraceEnvironmentStack(Stack):
         if deployment_events_account:
             DeploymentEventForwarder(self, "DeploymentEvents", target_account=deployment_events_account)
 
-        nag_acknowledgments.acknowledge(self, config.name, strategy=config.deployment_strategy.type)
         # The same logical ids whether this stack is top-level or inside a pipeline Stage.
         stabilize_logical_ids(self)
+        acknowledge_environment(self, config)
 
     def _monitoring(self, config: EnvironmentConfig) -> None:
         """Dashboards, alarms and paging for everything above; the rollback alarms page as they are."""

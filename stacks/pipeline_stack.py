@@ -11,7 +11,6 @@ import json
 import re
 import tomllib
 from collections.abc import Sequence
-from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -34,9 +33,8 @@ from cashtrace_constructs.github_oidc import GitHubOidcAccess, GitHubOidcAccessP
 from cashtrace_constructs.image_repository import ServiceImageRepository
 from cashtrace_constructs.log_buckets import access_log_bucket
 from cashtrace_constructs.promotion import PlannedStage, check_promotion
-from stacks import nag_acknowledgments
+from stacks.acknowledgments import acknowledge_pipeline
 from stacks.environments import github_oidc
-from stacks.nag_acknowledgments import github_oidc_access
 from stacks.stage import CashTraceStage
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -237,23 +235,7 @@ class CashTracePipelineStack(Stack):
                 encryption_keys=[self.image_repository.encryption_key],
             ),
         )
-        nag_acknowledgments.acknowledge(
-            self,
-            PIPELINE_ENVIRONMENT,
-            [
-                *(
-                    replace(entry, environments=(PIPELINE_ENVIRONMENT,))
-                    for entry in github_oidc_access("GitHubRelease")
-                ),
-                *nag_acknowledgments.PIPELINE,
-                *nag_acknowledgments.pipeline_role_wildcards(
-                    account=config.account,
-                    region=config.region,
-                    artifact_bucket=self.get_logical_id(self._cfn(self.artifact_bucket)),
-                    projects=self._projects_with_own_role(),
-                ),
-            ],
-        )
+        acknowledge_pipeline(self, config)
 
     @staticmethod
     def _cfn(construct: Construct) -> CfnResource:
@@ -261,19 +243,6 @@ class CashTracePipelineStack(Stack):
         if not isinstance(child, CfnResource):
             raise TypeError(f"{construct.node.path} has no CloudFormation resource")
         return child
-
-    def _projects_with_own_role(self) -> dict[str, str]:
-        """Role-policy path (relative to this stack) -> logical id, for each pipeline CodeBuild project."""
-        projects: dict[str, str] = {}
-        for node in self.pipeline.node.find_all():
-            if not isinstance(node, codebuild.Project):
-                continue
-            role = node.node.try_find_child("Role")
-            if role is None:
-                continue
-            relative = node.node.path.removeprefix(f"{self.node.path}/")
-            projects[f"{relative}/Role/DefaultPolicy/Resource"] = self.get_logical_id(self._cfn(node))
-        return projects
 
     @property
     def availability_zones(self) -> list[str]:
