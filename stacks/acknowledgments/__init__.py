@@ -36,6 +36,7 @@ Capability = Callable[[EnvironmentConfig, Stack], list[NagAcknowledgment]]
 ENVIRONMENT: tuple[Capability, ...] = (
     network.network,
     service.load_balancer,
+    service.listeners,
     service.task,
     release.deployment_group,
     release.deployment_provider,

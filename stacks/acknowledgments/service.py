@@ -54,16 +54,27 @@ def load_balancer(config: EnvironmentConfig, stack: Stack) -> list[NagAcknowledg
             reason="Request logs stay in af-south-1 (Property 7); the bucket is versioned and retained, and a "
             "replica in another region is exactly what data residency forbids.",
         )
-    if config.service.certificate_arn is None:
-        for listener in ("ProductionListener", "TestListener"):
-            entries += acknowledged(
-                f"{SERVICE}/LoadBalancer/{listener}/Resource",
-                *PLAIN_HTTP_LISTENER,
-                reason="No ACM certificate is configured for this environment yet (ServiceConfig.certificate_arn "
-                "is None), so the listener serves HTTP. Setting certificate_arn switches production to HTTPS "
-                "on 443 with an 80->443 redirect and the test listener to HTTPS; docs/service.md lists this "
-                "as a go-live step.",
-            )
+    return entries
+
+
+def listeners(config: EnvironmentConfig, stack: Stack) -> list[NagAcknowledgment]:
+    if config.service.certificate_arn is not None:
+        return acknowledged(
+            f"{SERVICE}/LoadBalancer/Redirect80To443/Resource",
+            *nist_and_pci("ELBv2ACMCertificateRequired"),
+            reason="This port-80 listener only answers with a redirect to HTTPS on 443, which carries the "
+            "certificate; no request is served over it.",
+        )
+    entries: list[NagAcknowledgment] = []
+    for listener in ("ProductionListener", "TestListener"):
+        entries += acknowledged(
+            f"{SERVICE}/LoadBalancer/{listener}/Resource",
+            *PLAIN_HTTP_LISTENER,
+            reason="No ACM certificate is configured for this environment yet (ServiceConfig.certificate_arn "
+            "is None), so the listener serves HTTP. Setting certificate_arn switches production to HTTPS "
+            "on 443 with an 80->443 redirect and the test listener to HTTPS; docs/service.md lists this "
+            "as a go-live step.",
+        )
     return entries
 
 
