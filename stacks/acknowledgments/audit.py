@@ -5,7 +5,12 @@ acknowledgment of `<plugin name>::<rule name>` on itself or an ancestor (aws-cdk
 core/lib/private/synthesis-validation `collectSuppressions`). The wrapper runs the plugin, makes the
 same match against the acknowledgments the cloud assembly records in each stack's metadata, and
 reports the ones that match nothing as findings of that plugin, so `cdk synth` and in-process
-`app.synth()` both fail. It reads what is already on disk: a few milliseconds per plugin.
+`app.synth()` both fail. Acknowledgments on a Stage or the App itself are in no stack's metadata
+and go unchecked.
+
+Cost on the whole app: reading and matching take ~25 ms. Wrapping a JS plugin costs more, because
+jsii hands its report to Python one property per round trip: ~0.6 s for the three nag packs'
+~930 findings before suppression.
 """
 
 from __future__ import annotations
@@ -27,6 +32,8 @@ from aws_cdk import (
 )
 
 UNUSED_ACKNOWLEDGMENT = "UnusedAcknowledgment"
+# Read once: each read of a jsii static is a round trip to the Node process.
+ACKNOWLEDGED_RULES = Validations.ACKNOWLEDGED_RULES_METADATA_KEY
 
 # (construct path, namespaced rule id) -> template path
 Acknowledged = dict[tuple[str, str], str]
@@ -53,7 +60,7 @@ def recorded_acknowledgments(stacks: Iterable[PolicyValidationStack], namespace:
     for stack in stacks:
         for path, entries in _stack_metadata(Path(stack.template_path), manifests).items():
             for entry in entries:
-                if entry["type"] != Validations.ACKNOWLEDGED_RULES_METADATA_KEY:
+                if entry["type"] != ACKNOWLEDGED_RULES:
                     continue
                 for rule in entry["data"]:
                     if rule.startswith(f"{namespace}::"):
