@@ -1,6 +1,6 @@
 """Every acknowledged finding of the cdk-nag packs, with its reason: one module per capability.
 
-Each module is a function of the config and the stack that returns its entries
+Each module holds functions of (config, stack) that return their entries
 (`rules.acknowledged(path, *rules, reason=...)`); conditions are config values. `apply` refuses a
 path that names no construct, and `audited` makes an acknowledgment that suppresses no finding
 fail synthesis, so the list cannot hide a regression.
@@ -27,7 +27,6 @@ __all__ = [
     "acknowledge_pipeline",
     "apply",
     "audited",
-    "environment_entries",
     "github_oidc_access",
 ]
 
@@ -51,13 +50,9 @@ ENVIRONMENT: tuple[Capability, ...] = (
 )
 
 
-def environment_entries(config: EnvironmentConfig, stack: Stack) -> list[NagAcknowledgment]:
-    return [entry for capability in ENVIRONMENT for entry in capability(config, stack)]
-
-
 def acknowledge_environment(stack: Stack, config: EnvironmentConfig) -> None:
     """Acknowledge the findings of one environment stack (top-level or inside a pipeline stage)."""
-    apply(stack, environment_entries(config, stack))
+    apply(stack, [entry for capability in ENVIRONMENT for entry in capability(config, stack)])
 
 
 def acknowledge_pipeline(stack: Stack, config: PipelineConfig) -> None:

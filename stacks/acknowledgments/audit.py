@@ -46,11 +46,10 @@ def _stack_metadata(template_path: Path, manifests: dict[Path, Mapping[str, Any]
         manifests[directory] = json.loads((directory / "manifest.json").read_text())
     for artifact in manifests[directory]["artifacts"].values():
         if artifact.get("properties", {}).get("templateFile") == template_path.name:
-            if "additionalMetadataFile" in artifact:
-                metadata: Mapping[str, Any] = json.loads((directory / artifact["additionalMetadataFile"]).read_text())
-                return metadata
-            return artifact.get("metadata", {})  # type: ignore[no-any-return]
-    return {}
+            # CDK writes a stack's metadata to this file, and leaves it out when there is none.
+            metadata_file = artifact.get("additionalMetadataFile")
+            return json.loads((directory / metadata_file).read_text()) if metadata_file else {}
+    raise LookupError(f"no artifact of {directory / 'manifest.json'} has the template {template_path.name}")
 
 
 def recorded_acknowledgments(stacks: Iterable[PolicyValidationStack], namespace: str) -> Acknowledged:

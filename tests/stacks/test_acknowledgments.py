@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from aws_cdk import Acknowledgment, App, Stack, Validations
+from aws_cdk import Acknowledgment, App, PolicyViolatingResource, PolicyViolation, Stack, Validations
 from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_sqs as sqs
 from aws_cdk.cx_api import CloudAssembly
@@ -17,7 +17,7 @@ from cdk_nag import AwsSolutionsChecks
 
 from cashtrace_constructs.errors import DeploymentError, ErrorCode
 from stacks.acknowledgments import NagAcknowledgment, apply, audited
-from stacks.acknowledgments.audit import UNUSED_ACKNOWLEDGMENT
+from stacks.acknowledgments.audit import UNUSED_ACKNOWLEDGMENT, suppressing
 from stacks.acknowledgments.rules import nist_and_pci, solutions
 from stacks.app import build_app
 from stacks.environments import staging
@@ -102,6 +102,39 @@ def test_the_closest_acknowledgment_is_the_one_used_as_cdk_decides(tmp_path: Pat
     report = validation_report(tmp_path)
     assert _suppressed_at(report) == {("Acks/Bucket/Resource", S1), ("Acks/Queue", SQS3)}
     assert _unused(report) == ["Acks/Bucket"]
+
+
+def _violation(
+    rule: str, path: str, severity: str = "error", metadata: dict[str, str] | None = None
+) -> PolicyViolation:
+    return PolicyViolation(
+        rule_name=rule,
+        description="a finding",
+        severity=severity,
+        rule_metadata=metadata,
+        violating_resources=[PolicyViolatingResource(construct_path=path, locations=[])],
+    )
+
+
+def test_only_suppressible_findings_use_an_acknowledgment() -> None:
+    acknowledged = [("App/A", "My-Pack::Rule"), ("App/B", "My-Pack::Rule"), ("App/C", "My-Pack::Rule")]
+    used = suppressing(
+        [
+            _violation("Rule", "App/A/Resource", "warning"),
+            # CDK never suppresses a fatal finding, nor an error raised as a construct annotation.
+            _violation("Rule", "App/B/Resource", "fatal"),
+            _violation("Rule", "App/C/Resource", metadata={"cdk:annotation": "true"}),
+        ],
+        acknowledged,
+        "My-Pack",
+    )
+    assert used == {("App/A", "My-Pack::Rule")}
+
+
+def test_rule_names_are_namespaced_as_cdk_does_and_the_closest_path_wins() -> None:
+    acknowledged = [("App", "My-Pack::Some-Rule"), ("App/A", "My-Pack::Some-Rule"), ("App/A", "Other::Some-Rule")]
+    used = suppressing([_violation("Some Rule", "App/A/Resource")], acknowledged, "My-Pack")
+    assert used == {("App/A", "My-Pack::Some-Rule")}
 
 
 def test_a_path_that_names_no_construct_is_refused() -> None:
