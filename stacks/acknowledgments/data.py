@@ -14,7 +14,6 @@ CACHE = "Cache"
 
 
 def database(config: EnvironmentConfig, stack: Stack) -> list[NagAcknowledgment]:
-    # config validation refuses a production config without Multi-AZ or deletion protection.
     entries = acknowledged(
         f"{DATABASE}/MonitoringRole/Resource",
         managed_policy("service-role/AmazonRDSEnhancedMonitoringRole"),
@@ -25,16 +24,16 @@ def database(config: EnvironmentConfig, stack: Stack) -> list[NagAcknowledgment]
             f"{DATABASE}/Resource",
             solutions("RDS3"),
             nist("RDSMultiAZSupport"),
-            reason="Single-AZ where data.multi_az is off (outside production) to halve the cost; production "
-            "runs Multi-AZ.",
+            reason="Single-AZ where data.multi_az is off, to halve the cost; config validation refuses a "
+            "production config without Multi-AZ.",
         )
     if not config.data.deletion_protection:
         entries += acknowledged(
             f"{DATABASE}/Resource",
             solutions("RDS10"),
             nist("RDSInstanceDeletionProtectionEnabled"),
-            reason="Deletion protection is off only where data.deletion_protection says so (dev: synthetic "
-            "data, torn down freely); staging and production keep it on.",
+            reason="Off where data.deletion_protection is off: an environment of synthetic data, torn down "
+            "freely. Config validation refuses a production config without deletion protection.",
         )
     return entries
 
@@ -45,8 +44,8 @@ def cache(config: EnvironmentConfig, stack: Stack) -> list[NagAcknowledgment]:
     return acknowledged(
         f"{CACHE}/ReplicationGroup",
         solutions("AEC4"),
-        reason="The cache holds only re-computable data; where data.multi_az is off (outside production) a "
-        "single AZ is enough. Production runs Multi-AZ with automatic failover.",
+        reason="The cache holds only re-computable data; where data.multi_az is off a single AZ is enough. "
+        "Production must run Multi-AZ with automatic failover (config validation).",
     )
 
 
