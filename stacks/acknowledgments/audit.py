@@ -103,7 +103,8 @@ def _unused(path: str, rule: str, template_path: str) -> PolicyViolation:
         "is reported there",
         fix="Delete the acknowledgment (stacks/acknowledgments/), or make its condition match the config "
         "values that produce the finding.",
-        severity="error",
+        # Fatal: CDK lets no acknowledgment suppress it, so a stale entry cannot be waved through.
+        severity="fatal",
         violating_resources=[PolicyViolatingResource(construct_path=path, template_path=template_path, locations=[])],
     )
 

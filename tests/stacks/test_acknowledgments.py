@@ -64,6 +64,10 @@ def test_an_acknowledgment_that_suppresses_nothing_fails_synthesis(tmp_path: Pat
             NagAcknowledgment("Queue/Resource", S1, _reason(S1)),
         ],
     )
+    # Nor can the audit's own finding be acknowledged away.
+    Validations.of(stack).acknowledge(
+        Acknowledgment(id=f"AwsSolutions::{UNUSED_ACKNOWLEDGMENT}", reason="waved through")
+    )
     with pytest.raises(RuntimeError, match="ValidationFailed") as failure:
         app.synth()
     message = str(failure.value)
