@@ -13,6 +13,7 @@ from cdk_nag import AwsSolutionsChecks, NIST80053R5Checks, PCIDSS321Checks
 from cashtrace_constructs.checks import CashTraceChecks, default_rules
 from cashtrace_constructs.config import DEFAULT_ALLOWED_REGIONS, ENVIRONMENT_NAMES, EnvironmentConfig
 from cashtrace_constructs.region_lock import RegionLock
+from stacks.acknowledgments import audited
 from stacks.environment_stack import CashTraceEnvironmentStack
 from stacks.environments import all_environments, pipeline
 from stacks.pipeline_stack import CashTracePipelineStack
@@ -62,10 +63,16 @@ def build_app(
         CashTracePipelineStack(app, pipeline_config.stack_name, config=pipeline_config, environments=environments)
 
     Aspects.of(app).add(RegionLock(allowed_regions))
+    # Audited: an acknowledgment that suppresses none of a plugin's findings fails synthesis.
     Validations.of(app).add_plugins(
-        AwsSolutionsChecks(app),
-        PCIDSS321Checks(app),
-        NIST80053R5Checks(app),
-        CashTraceChecks(default_rules(allowed_regions)),
+        *(
+            audited(plugin)
+            for plugin in (
+                AwsSolutionsChecks(app),
+                PCIDSS321Checks(app),
+                NIST80053R5Checks(app),
+                CashTraceChecks(default_rules(allowed_regions)),
+            )
+        )
     )
     return stacks

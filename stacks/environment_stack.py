@@ -30,7 +30,7 @@ from cashtrace_constructs.storage import (
     StaticAssetsCdn,
     StaticAssetsCdnProps,
 )
-from stacks import nag_acknowledgments
+from stacks.acknowledgments import acknowledge_environment
 
 # Secrets `EnvironmentSecrets` took over from the constructs that first made them (new path ->
 # path they were deployed under): they keep their logical ids, since CloudFormation would replace
@@ -167,10 +167,10 @@ class CashTraceEnvironmentStack(Stack):
                 props=DeploymentEventForwarderProps(target_account=deployment_events_account),
             )
 
-        nag_acknowledgments.acknowledge(self, config.name, strategy=config.deployment_strategy.type)
         keep_logical_ids(self, SECRETS_DEPLOYED_ELSEWHERE)
         # The same logical ids whether this stack is top-level or inside a pipeline Stage.
         stabilize_logical_ids(self)
+        acknowledge_environment(self, config)
 
     def _monitoring(self, config: EnvironmentConfig) -> None:
         """Dashboards, alarms and paging for everything above; the rollback alarms page as they are."""

@@ -8,11 +8,9 @@ construction time here and checked again on the synthesized template by `staging
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import replace
 from typing import Any
 
 from aws_cdk import CfnResource, Duration, Environment, RemovalPolicy, Stack, pipelines
-from aws_cdk import aws_codebuild as codebuild
 from aws_cdk import aws_codepipeline as codepipeline
 from aws_cdk import aws_codepipeline_actions as codepipeline_actions
 from aws_cdk import aws_events as events
@@ -30,9 +28,8 @@ from cashtrace_constructs.github_oidc import GitHubOidcAccess, GitHubOidcAccessP
 from cashtrace_constructs.image_repository import ServiceImageRepository, ServiceImageRepositoryProps
 from cashtrace_constructs.log_buckets import access_log_bucket
 from cashtrace_constructs.promotion import PlannedStage, check_promotion
-from stacks import nag_acknowledgments
+from stacks.acknowledgments import acknowledge_pipeline
 from stacks.environments import github_oidc
-from stacks.nag_acknowledgments import github_oidc_access
 from stacks.pipeline_steps import build_defaults, cdk_cli_version, live_tests_step, security_gate_step, synth_step
 from stacks.stage import CashTraceStage
 
@@ -203,23 +200,7 @@ class CashTracePipelineStack(Stack):
                 encryption_keys=[self.image_repository.encryption_key],
             ),
         )
-        nag_acknowledgments.acknowledge(
-            self,
-            PIPELINE_ENVIRONMENT,
-            [
-                *(
-                    replace(entry, environments=(PIPELINE_ENVIRONMENT,))
-                    for entry in github_oidc_access("GitHubRelease")
-                ),
-                *nag_acknowledgments.PIPELINE,
-                *nag_acknowledgments.pipeline_role_wildcards(
-                    account=config.account,
-                    region=config.region,
-                    artifact_bucket=self.get_logical_id(self._cfn(self.artifact_bucket)),
-                    projects=self._projects_with_own_role(),
-                ),
-            ],
-        )
+        acknowledge_pipeline(self, config)
 
     @staticmethod
     def _cfn(construct: Construct) -> CfnResource:
@@ -227,19 +208,6 @@ class CashTracePipelineStack(Stack):
         if not isinstance(child, CfnResource):
             raise TypeError(f"{construct.node.path} has no CloudFormation resource")
         return child
-
-    def _projects_with_own_role(self) -> dict[str, str]:
-        """Role-policy path (relative to this stack) -> logical id, for each pipeline CodeBuild project."""
-        projects: dict[str, str] = {}
-        for node in self.pipeline.node.find_all():
-            if not isinstance(node, codebuild.Project):
-                continue
-            role = node.node.try_find_child("Role")
-            if role is None:
-                continue
-            relative = node.node.path.removeprefix(f"{self.node.path}/")
-            projects[f"{relative}/Role/DefaultPolicy/Resource"] = self.get_logical_id(self._cfn(node))
-        return projects
 
     @property
     def availability_zones(self) -> list[str]:

@@ -18,7 +18,7 @@ from cashtrace_constructs.checks.template import of_type
 from cashtrace_constructs.config import GitHubOidcConfig
 from cashtrace_constructs.errors import DeploymentError, ErrorCode
 from cashtrace_constructs.github_oidc import GitHubOidcAccess, GitHubOidcAccessProps
-from stacks.nag_acknowledgments import acknowledge, github_oidc_access
+from stacks.acknowledgments import apply, audited, github_oidc_access
 from tests.synth import make_app, stack_in_region, templates_of, unacknowledged, validation_report
 
 KEY_ARN = "arn:aws:kms:af-south-1:123456789012:key/11111111-2222-3333-4444-555555555555"
@@ -45,8 +45,10 @@ def synthesized(tmp_path_factory: pytest.TempPathFactory) -> tuple[dict[str, Any
     app = make_app(outdir, report_only=True)
     stack = stack_in_region(app, "Ci")
     _release_access(stack, GitHubOidcConfig(owner="cashtrace", repository="cashtrace-infrastructure"))
-    acknowledge(stack, "prod", github_oidc_access("Release"))
-    Validations.of(app).add_plugins(AwsSolutionsChecks(app), PCIDSS321Checks(app), NIST80053R5Checks(app))
+    apply(stack, github_oidc_access("Release"))
+    Validations.of(app).add_plugins(
+        *(audited(pack) for pack in (AwsSolutionsChecks(app), PCIDSS321Checks(app), NIST80053R5Checks(app)))
+    )
     assembly = app.synth()
     return templates_of(assembly)["Ci"], validation_report(outdir)
 

@@ -1,0 +1,72 @@
+"""The environment's secrets: rotation, the rotation function and the audit trail."""
+
+from __future__ import annotations
+
+from aws_cdk import Stack
+
+from cashtrace_constructs.config import EnvironmentConfig
+from stacks.acknowledgments.functions import python_handler
+from stacks.acknowledgments.rules import (
+    INLINE_POLICY,
+    KMS_DEFAULT_ENCRYPTION,
+    REPLICATION,
+    SECRET_ROTATION,
+    NagAcknowledgment,
+    acknowledged,
+)
+
+SECRETS = "Secrets"
+AUDIT = f"{SECRETS}/Audit"
+# Secrets EnvironmentSecrets makes for the cache and Grafana (it is the only secret factory).
+CACHE_AUTH_TOKEN = f"{SECRETS}/CacheAuthTokenSecret/Resource"
+GRAFANA_ADMIN_SECRET = f"{SECRETS}/GrafanaAdminSecret/Resource"
+
+
+def rotation(config: EnvironmentConfig, stack: Stack) -> list[NagAcknowledgment]:
+    return [
+        *python_handler(
+            f"{SECRETS}/RotationFunction",
+            unscoped_actions="secretsmanager:GetRandomPassword (granted by CDK's rotation schedule) and X-Ray "
+            "tracing support no resource-level permissions; every secret action is scoped to the rotated secrets.",
+        ),
+        *acknowledged(
+            CACHE_AUTH_TOKEN,
+            *SECRET_ROTATION,
+            reason="Not rotated yet: the rotation function only writes application secrets, and a new Redis "
+            "AUTH token must also be set on the replication group (ElastiCache's ROTATE, then SET), which "
+            "it does not do.",
+        ),
+        *acknowledged(
+            GRAFANA_ADMIN_SECRET,
+            *SECRET_ROTATION,
+            reason="Grafana keeps its own hash of the admin password and reads this secret only on first "
+            "start; a Secrets Manager rotation would not change the login. Operators rotate it in "
+            "Grafana and here together (docs/monitoring.md).",
+        ),
+    ]
+
+
+def audit_trail(config: EnvironmentConfig, stack: Stack) -> list[NagAcknowledgment]:
+    entries = acknowledged(
+        f"{AUDIT}/Trail/LogsRole/DefaultPolicy/Resource",
+        *INLINE_POLICY,
+        reason="CDK generates this policy for CloudTrail's delivery into the one audit log group; an inline "
+        "policy on a single-purpose service role is easier to audit than a shared managed policy.",
+    )
+    for bucket in ("TrailBucket", "AccessLogs"):
+        entries += acknowledged(
+            f"{AUDIT}/{bucket}/Resource",
+            *REPLICATION,
+            reason="Replicating audit logs to another region is forbidden by data residency (Property 7), and "
+            "same-region replication adds nothing to S3's multi-AZ durability; versioning keeps overwritten "
+            "or deleted log objects recoverable.",
+        )
+    return [
+        *entries,
+        *acknowledged(
+            f"{AUDIT}/AccessLogs/Resource",
+            *KMS_DEFAULT_ENCRYPTION,
+            reason="S3 server access log delivery only supports SSE-S3 on the destination bucket; the trail's "
+            "own bucket is SSE-KMS with the environment key.",
+        ),
+    ]
