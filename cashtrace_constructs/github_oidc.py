@@ -41,7 +41,6 @@ class GitHubOidcAccess(Construct):
     def __init__(self, scope: Construct, construct_id: str, *, props: GitHubOidcAccessProps) -> None:
         super().__init__(scope, construct_id)
         config = props.config
-        config.validate("github")
         if not props.ecr_repositories and props.source_bucket is None:
             raise DeploymentError(
                 ErrorCode.CONFIG_INVALID,

@@ -16,7 +16,6 @@ from cashtrace_constructs.config import EnvironmentConfig, ResourceType
 from cashtrace_constructs.database import PostgresDatabase, PostgresDatabaseProps
 from cashtrace_constructs.deployment_record import DeploymentEventForwarder, DeploymentEventForwarderProps
 from cashtrace_constructs.encryption import EnvironmentKey, EnvironmentKeyProps
-from cashtrace_constructs.errors import DeploymentError, ErrorCode
 from cashtrace_constructs.grafana import GrafanaService, GrafanaServiceProps
 from cashtrace_constructs.logical_ids import keep_logical_ids, stabilize_logical_ids
 from cashtrace_constructs.monitoring import Monitoring, MonitoringProps, redis_member_cluster_ids
@@ -238,10 +237,7 @@ class CashTraceEnvironmentStack(Stack):
 
     def _service(self, config: EnvironmentConfig) -> BlueGreenService:
         api = config.resource(ResourceType.COMPUTE, config.service.name)
-        if api.auto_scaling is None:  # EnvironmentConfig.validate refuses this; mypy cannot know
-            raise DeploymentError(
-                ErrorCode.RESOURCE_LIMIT, "the API needs auto_scaling", field=f"{config.name}.service"
-            )
+        assert api.auto_scaling is not None  # EnvironmentConfig.validate guarantees it
         # The load balancer is internet-facing, so the in-VPC deploy hook reaches its test listener
         # through the NAT gateways: their Elastic IPs are the only sources the test port admits.
         nat_addresses = [

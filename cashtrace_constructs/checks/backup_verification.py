@@ -10,8 +10,8 @@ from typing import Any
 
 from cashtrace_constructs.checks.rule import Finding, StackRule, SynthesizedStack
 from cashtrace_constructs.checks.template import of_type, references
+from cashtrace_constructs.config import MIN_BACKUP_RETENTION_DAYS
 
-MIN_BACKUP_RETENTION_DAYS = 7
 MAX_RESTORE_TEST_INTERVAL_DAYS = 7.0
 DATABASE_TYPES = ("AWS::RDS::DBInstance", "AWS::RDS::DBCluster")
 # RDS keeps one day of automated backups when the property is absent.

@@ -27,6 +27,7 @@ from cashtrace_constructs.config.infrastructure import (
     ResourceConfig,
     ResourceType,
     SecurityConfig,
+    fargate_size,
 )
 from cashtrace_constructs.config.monitoring import MonitoringConfig
 from cashtrace_constructs.config.pipeline import SEVERITIES, PipelineConfig
@@ -86,6 +87,7 @@ __all__ = [
     "SecurityConfig",
     "ServiceConfig",
     "StrategyType",
+    "fargate_size",
     "require_secret_of",
     "secret_environment",
 ]

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Annotated
 
 from cashtrace_constructs.config.validation import ACCOUNT_RE, NAME_RE, Between, check_bounds, require, require_match
-from cashtrace_constructs.errors import ErrorCode
+from cashtrace_constructs.errors import DeploymentError, ErrorCode
 
 # Cape Town. Nigeria has no AWS region yet; a Nigeria-only tier would be added here (README).
 DEFAULT_ALLOWED_REGIONS: tuple[str, ...] = ("af-south-1",)
@@ -72,6 +73,32 @@ class AutoScalingConfig:
         )
 
 
+# Fargate's valid CPU units -> memory MiB choices (Fargate quota table).
+_FARGATE_MEMORY: Mapping[int, range] = {
+    256: range(512, 2049, 512),
+    512: range(1024, 4097, 1024),
+    1024: range(2048, 8193, 1024),
+    2048: range(4096, 16385, 1024),
+    4096: range(8192, 30721, 1024),
+}
+
+
+def fargate_size(size: str, *, field_path: str) -> tuple[int, int]:
+    """`"1024/2048"` -> (cpu units, memory MiB), refusing combinations Fargate does not run."""
+    try:
+        cpu_text, memory_text = size.split("/")
+        cpu, memory = int(cpu_text), int(memory_text)
+    except ValueError:
+        raise DeploymentError(
+            ErrorCode.CONFIG_INVALID, f"must look like '<cpu>/<memory MiB>', got {size!r}", field=field_path
+        ) from None
+    if memory not in _FARGATE_MEMORY.get(cpu, range(0)):
+        raise DeploymentError(
+            ErrorCode.RESOURCE_LIMIT, f"Fargate cannot run {cpu} CPU units with {memory} MiB", field=field_path
+        )
+    return cpu, memory
+
+
 @dataclass(frozen=True)
 class ResourceConfig:
     type: ResourceType
@@ -82,7 +109,7 @@ class ResourceConfig:
 
     def validate(self, path: str) -> None:
         require_match(NAME_RE, self.name, f"{path}.name", "lower-case letters, digits and dashes")
-        require(bool(self.size), ErrorCode.CONFIG_INVALID, f"{path}.size", "must not be empty")
+        fargate_size(self.size, field_path=f"{path}.size")
         if self.auto_scaling is not None:
             self.auto_scaling.validate(f"{path}.auto_scaling")
 

@@ -12,7 +12,7 @@ from cashtrace_constructs.service.release import (
     rollback_alarms,
 )
 from cashtrace_constructs.service.scaling import task_count_scaling
-from cashtrace_constructs.service.task import ApplicationTask, fargate_size
+from cashtrace_constructs.service.task import ApplicationTask
 
 __all__ = [
     "ApplicationTask",
@@ -20,7 +20,6 @@ __all__ = [
     "BlueGreenServiceProps",
     "CodeDeployRelease",
     "PublicLoadBalancer",
-    "fargate_size",
     "rollback_alarms",
     "task_count_scaling",
 ]

@@ -28,12 +28,13 @@ from cashtrace_constructs.config import (
     MonitoringConfig,
     RollbackConfig,
     ServiceConfig,
+    fargate_size,
 )
 from cashtrace_constructs.prometheus import COLLECTOR_IMAGE, PrometheusWorkspace, collector_config
 from cashtrace_constructs.service.load_balancer import PublicLoadBalancer
 from cashtrace_constructs.service.release import CodeDeployRelease, rollback_alarms
 from cashtrace_constructs.service.scaling import task_count_scaling
-from cashtrace_constructs.service.task import ApplicationTask, fargate_size
+from cashtrace_constructs.service.task import ApplicationTask
 from cashtrace_constructs.timing import LONGEST_REQUEST_METADATA
 
 
@@ -78,7 +79,7 @@ class BlueGreenService(Construct):
     def __init__(self, scope: Construct, construct_id: str, *, props: BlueGreenServiceProps) -> None:
         config = props.service
         # Refused before any resource exists.
-        cpu, memory = fargate_size(props.size, field_path=f"{props.environment_name}.service.size")
+        cpu, memory = fargate_size(props.size, field_path="BlueGreenServiceProps.size")
         super().__init__(scope, construct_id)
         self.props = props
 

@@ -13,33 +13,7 @@ from aws_cdk import aws_ssm as ssm
 from constructs import Construct
 
 from cashtrace_constructs.config import ServiceConfig
-from cashtrace_constructs.errors import DeploymentError, ErrorCode
 from cashtrace_constructs.log_retention import retention
-
-# Fargate's valid CPU units -> memory MiB choices (Fargate quota table).
-_FARGATE_MEMORY: Mapping[int, range] = {
-    256: range(512, 2049, 512),
-    512: range(1024, 4097, 1024),
-    1024: range(2048, 8193, 1024),
-    2048: range(4096, 16385, 1024),
-    4096: range(8192, 30721, 1024),
-}
-
-
-def fargate_size(size: str, *, field_path: str = "size") -> tuple[int, int]:
-    """`"1024/2048"` -> (cpu units, memory MiB), refusing combinations Fargate does not run."""
-    try:
-        cpu_text, memory_text = size.split("/")
-        cpu, memory = int(cpu_text), int(memory_text)
-    except ValueError:
-        raise DeploymentError(
-            ErrorCode.CONFIG_INVALID, f"must look like '<cpu>/<memory MiB>', got {size!r}", field=field_path
-        ) from None
-    if memory not in _FARGATE_MEMORY.get(cpu, range(0)):
-        raise DeploymentError(
-            ErrorCode.RESOURCE_LIMIT, f"Fargate cannot run {cpu} CPU units with {memory} MiB", field=field_path
-        )
-    return cpu, memory
 
 
 class ApplicationTask:

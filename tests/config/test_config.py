@@ -25,6 +25,11 @@ def _rebuild(config: EnvironmentConfig, **parts: object) -> EnvironmentConfig:
     return replace(config, **parts)  # type: ignore[arg-type]
 
 
+def _with_size(config: EnvironmentConfig, size: str) -> EnvironmentConfig:
+    resource = replace(config.infrastructure.resources[0], size=size)
+    return _rebuild(config, infrastructure=replace(config.infrastructure, resources=(resource,)))
+
+
 def _with_scaling(config: EnvironmentConfig, **changes: int) -> EnvironmentConfig:
     api = config.infrastructure.resources[0]
     assert api.auto_scaling is not None
@@ -36,6 +41,18 @@ Mutation = Callable[[EnvironmentConfig], EnvironmentConfig]
 
 # (what breaks, how, expected code, expected field path after the environment name)
 INVALID: list[tuple[str, Mutation, ErrorCode, str]] = [
+    (
+        "a CPU/memory pair Fargate cannot run",
+        lambda c: _with_size(c, "256/4096"),
+        ErrorCode.RESOURCE_LIMIT,
+        "infrastructure.resources[0].size",
+    ),
+    (
+        "a size that is not cpu/memory",
+        lambda c: _with_size(c, "big"),
+        ErrorCode.CONFIG_INVALID,
+        "infrastructure.resources[0].size",
+    ),
     (
         "min above max replicas",
         lambda c: _with_scaling(c, min_replicas=c.infrastructure.resources[0].auto_scaling.max_replicas + 1),  # type: ignore[union-attr]

@@ -8,8 +8,6 @@ from typing import Any
 import pytest
 
 from cashtrace_constructs.checks.template import of_type
-from cashtrace_constructs.errors import DeploymentError, ErrorCode
-from cashtrace_constructs.service import fargate_size
 from cashtrace_constructs.timing import LONGEST_REQUEST_METADATA, ROLLBACK_BUDGET_METADATA
 from tests.conftest import ENVIRONMENT_STACKS
 
@@ -155,15 +153,6 @@ def test_step_scale_out_on_one_minute_alarms_and_target_tracking_for_scale_in(te
     assert all(p["StepScalingPolicyConfiguration"]["StepAdjustments"][0]["ScalingAdjustment"] > 0 for p in steps)
     delays = {p["TargetTrackingScalingPolicyConfiguration"]["ScaleInCooldown"] for p in tracking}
     assert delays == {600 if name == "CashTrace-Prod" else 300}
-
-
-def test_fargate_size_refuses_combinations_fargate_cannot_run() -> None:
-    assert fargate_size("1024/2048") == (1024, 2048)
-    with pytest.raises(DeploymentError) as failure:
-        fargate_size("256/4096", field_path="prod.size")
-    assert failure.value.code is ErrorCode.RESOURCE_LIMIT and failure.value.field == "prod.size"
-    with pytest.raises(DeploymentError):
-        fargate_size("big")
 
 
 def test_budgets_the_rules_need_are_recorded_in_the_template(templates: Templates) -> None:

@@ -99,5 +99,5 @@ def test_a_size_fargate_cannot_run_is_refused_before_any_resource_exists() -> No
     before = len(stack.node.find_all())
     with pytest.raises(DeploymentError) as refused:
         BlueGreenService(stack, "Api", props=props)
-    assert refused.value.code is ErrorCode.RESOURCE_LIMIT and refused.value.field == "staging.service.size"
+    assert refused.value.code is ErrorCode.RESOURCE_LIMIT and refused.value.field == "BlueGreenServiceProps.size"
     assert len(stack.node.find_all()) == before

@@ -14,9 +14,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from cashtrace_constructs.config import SEVERITIES
 from cashtrace_constructs.errors import DeploymentError, ErrorCode
 
-SEVERITY_ORDER: tuple[str, ...] = ("INFORMATIONAL", "LOW", "MEDIUM", "HIGH", "CRITICAL")
+# Lowest first; the pipeline config refuses a threshold outside this order.
+SEVERITY_ORDER = SEVERITIES
 # Basic scanning reports UNDEFINED and Inspector UNTRIAGED for CVEs not yet scored; they rank
 # below every threshold but are listed so an operator sees them.
 UNRANKED = frozenset({"UNDEFINED", "UNTRIAGED"})
