@@ -123,7 +123,7 @@ class CashTracePipelineStack(Stack):
             self_mutation=True,
             artifact_bucket=self.artifact_bucket,
             cli_version=cdk_cli_version(),
-            synth=synth_step(self.source, environments, pipeline_account=config.account),
+            synth=synth_step(self.source, environments, config=config),
             code_build_defaults=build_defaults(),
         )
         self.stages: dict[str, CashTraceStage] = {}

@@ -335,3 +335,19 @@ def test_promoted_environments_forward_codedeploy_events_to_the_pipeline_account
                 if "events:PutEvents" in json.dumps(p)
             ]
             assert managed == [[{"Action": "events:PutEvents", "Effect": "Allow", "Resource": target["Arn"]}]]
+
+
+def test_the_pipelines_own_synth_renders_the_stacks_it_was_deployed_with(template: dict[str, Any]) -> None:
+    (variables,) = [
+        {v["Name"]: v["Value"] for v in project["Properties"]["Environment"].get("EnvironmentVariables", [])}
+        for _, project in of_type(template, "AWS::CodeBuild::Project")
+        if "make synth" in project["Properties"]["Source"].get("BuildSpec", "")
+    ]
+    configs = {config.name: config for config in environments.all_environments()}
+    for name in ("staging", "prod"):
+        zone = configs[name].endpoint.hosted_zone
+        assert zone is not None and variables[f"CASHTRACE_{name.upper()}_HOSTED_ZONE_ID"] == zone.zone_id
+        assert variables[f"CASHTRACE_{name.upper()}_ACCOUNT"] == configs[name].infrastructure.account
+    assert variables["CASHTRACE_NOTIFICATION_EMAILS"] == ",".join(environments.pipeline().notification_emails)
+    # Read back by stacks/environments.py, they give the same configs.
+    assert environments.prod({"hosted-zone-id.prod": variables["CASHTRACE_PROD_HOSTED_ZONE_ID"]}) == configs["prod"]
