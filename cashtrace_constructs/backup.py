@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from aws_cdk import Aws, Duration, Fn, RemovalPolicy
@@ -15,19 +16,21 @@ from aws_cdk import aws_kms as kms
 from constructs import Construct
 
 from cashtrace_constructs.config import DataConfig
+from cashtrace_constructs.config.data import RESTORE_TEST_START_WINDOW_HOURS, RESTORE_VALIDATION_WINDOW_HOURS
 from cashtrace_constructs.database import PostgresDatabase
 from cashtrace_constructs.encryption import EnvironmentKey, EnvironmentKeyProps
 from cashtrace_constructs.function import PythonHandler, PythonHandlerProps
+from cashtrace_constructs.naming import per_stack_name
 
 # Published by the validation Lambda (lambdas/restore_validation) as CloudWatch embedded metrics.
 RESTORE_METRICS_NAMESPACE = "CashTrace/Backup"
 RESTORE_VALIDATION_SERVICE = "restore_validation"
 # A restore-tested instance lives this long after the job completes; the Lambda needs minutes.
-VALIDATION_WINDOW_HOURS = 2
+VALIDATION_WINDOW_HOURS = RESTORE_VALIDATION_WINDOW_HOURS
 # A compliance-mode lock becomes immutable after this grace period; until then it can be undone.
 VAULT_LOCK_GRACE = Duration.days(3)
-# How long AWS may take to start a scheduled restore test.
-RESTORE_TEST_START_WINDOW_HOURS = 4
+# The validation result counts per day; CloudWatch evaluates at most 7 daily periods.
+RESTORE_ALARM_DAYS = 7
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -43,13 +46,14 @@ class DatabaseBackupsProps:
 class BackupAlarms:
     """Alarms a human must hear about; monitoring (issue 8) attaches the paging actions."""
 
-    missing_restore_validation: cloudwatch.Alarm
+    # Composite: no verified restore for 7 days, once the database has existed 7 days (docs/data.md).
+    missing_restore_validation: cloudwatch.CompositeAlarm
     failed_restore_validation: cloudwatch.Alarm
     failed_restore_jobs: cloudwatch.Alarm
     failed_backup_jobs: cloudwatch.Alarm
 
     @property
-    def all(self) -> tuple[cloudwatch.Alarm, ...]:
+    def all(self) -> tuple[cloudwatch.AlarmBase, ...]:
         return (
             self.missing_restore_validation,
             self.failed_restore_validation,
@@ -75,7 +79,9 @@ class DatabaseBackups(Construct):
         self.vault = backup.BackupVault(
             self,
             "Vault",
-            backup_vault_name=f"cashtrace-{name}-database",
+            # CloudFormation requires a vault name; per stack, so a vault retained by a failed first
+            # deploy never blocks the retry.
+            backup_vault_name=per_stack_name(f"cashtrace-{name}-database"),
             encryption_key=self.vault_key,
             removal_policy=RemovalPolicy.RETAIN,
             lock_configuration=(
@@ -229,9 +235,9 @@ class DatabaseBackups(Construct):
             ),
             targets=[targets.LambdaFunction(function, retry_attempts=2, max_event_age=Duration.hours(1))],
         )
-        self.alarms = self._alarms()
+        self.alarms = self._alarms(props.database)
 
-    def _alarms(self) -> BackupAlarms:
+    def _alarms(self, database: PostgresDatabase) -> BackupAlarms:
         def validation_metric(name: str, period: Duration) -> cloudwatch.Metric:
             return cloudwatch.Metric(
                 namespace=RESTORE_METRICS_NAMESPACE,
@@ -263,18 +269,7 @@ class DatabaseBackups(Construct):
             )
 
         return BackupAlarms(
-            # CloudWatch evaluates at most seven days; with restore tests twice a week, seven
-            # empty days mean at least two runs in a row produced no verified restore.
-            missing_restore_validation=validation_metric("RestoreValidationSucceeded", Duration.days(1)).create_alarm(
-                self,
-                "MissingRestoreValidationAlarm",
-                alarm_description="No database restore was verified in the last 7 days (Property 8)",
-                threshold=1,
-                comparison_operator=cloudwatch.ComparisonOperator.LESS_THAN_THRESHOLD,
-                evaluation_periods=7,
-                datapoints_to_alarm=7,
-                treat_missing_data=cloudwatch.TreatMissingData.BREACHING,
-            ),
+            missing_restore_validation=self._missing_restore_validation(validation_metric, database),
             failed_restore_validation=on_any(
                 validation_metric("RestoreValidationFailed", Duration.hours(1)),
                 "FailedRestoreValidationAlarm",
@@ -289,5 +284,52 @@ class DatabaseBackups(Construct):
                 backup_metric("NumberOfBackupJobsFailed"),
                 "FailedBackupJobsAlarm",
                 "An AWS Backup job of the database failed: a recovery point is missing",
+            ),
+        )
+
+    def _missing_restore_validation(
+        self, validation_metric: Callable[[str, Duration], cloudwatch.Metric], database: PostgresDatabase
+    ) -> cloudwatch.CompositeAlarm:
+        """Pages when no restore was verified for 7 days, but not before the first tests could have run.
+
+        On its own, "no verified restore in 7 days" is true from a new stack's first hour. It pages
+        only together with "the database has reported metrics on each of the last 7 days", which a
+        new stack reaches 6 to 7 days after its deploy; `DataConfig` refuses a restore schedule whose
+        first verified restore could come later. A test that never runs still pages, a week in.
+        """
+        # Missing data is a missing verification: it breaches.
+        never_verified = validation_metric("RestoreValidationSucceeded", Duration.days(1)).create_alarm(
+            self,
+            "MissingRestoreValidationAlarm",
+            alarm_description=f"No database restore was verified in the last {RESTORE_ALARM_DAYS} days "
+            "(Property 8); pages through RestoreValidationOverdueAlarm once the database is a week old",
+            threshold=1,
+            comparison_operator=cloudwatch.ComparisonOperator.LESS_THAN_THRESHOLD,
+            evaluation_periods=RESTORE_ALARM_DAYS,
+            datapoints_to_alarm=RESTORE_ALARM_DAYS,
+            treat_missing_data=cloudwatch.TreatMissingData.BREACHING,
+        )
+        # Days before the database existed have no datapoint: not breaching.
+        week_old = database.instance.metric_cpu_utilization(
+            period=Duration.days(1), statistic="SampleCount"
+        ).create_alarm(
+            self,
+            "DatabaseWeekOldAlarm",
+            alarm_description=f"The database reported metrics on each of the last {RESTORE_ALARM_DAYS} days, so its "
+            "first scheduled restore tests could have run (a condition of RestoreValidationOverdueAlarm)",
+            threshold=1,
+            comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+            evaluation_periods=RESTORE_ALARM_DAYS,
+            datapoints_to_alarm=RESTORE_ALARM_DAYS,
+            treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
+        )
+        return cloudwatch.CompositeAlarm(
+            self,
+            "RestoreValidationOverdueAlarm",
+            alarm_description=f"No database restore was verified in the last {RESTORE_ALARM_DAYS} days of a database "
+            "at least that old (Property 8): the restore tests do not run or do not pass",
+            alarm_rule=cloudwatch.AlarmRule.all_of(
+                cloudwatch.AlarmRule.from_alarm(never_verified, cloudwatch.AlarmState.ALARM),
+                cloudwatch.AlarmRule.from_alarm(week_old, cloudwatch.AlarmState.ALARM),
             ),
         )

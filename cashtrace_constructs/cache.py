@@ -72,7 +72,9 @@ class RedisCache(Construct):
         self.auth_token = props.secrets.generated_secret(
             "cache-auth-token",
             description=f"Redis AUTH token of CashTrace {name}",
-            removal_policy=RemovalPolicy.RETAIN,
+            # Named cashtrace/<env>/... like every secret; deleted (CloudFormation deletes secrets
+            # without a recovery window) when the create that made it fails, so the retry can reuse the name.
+            removal_policy=RemovalPolicy.RETAIN_ON_UPDATE_OR_DELETE,
             generate=secretsmanager.SecretStringGenerator(
                 # ElastiCache accepts 16-128 printable characters without @, " or /.
                 password_length=64,

@@ -14,6 +14,7 @@ from constructs import Construct
 
 from cashtrace_constructs.config import DataConfig
 from cashtrace_constructs.log_retention import retention
+from cashtrace_constructs.naming import per_stack_name
 from cashtrace_constructs.secrets import EnvironmentSecrets
 
 ENGINE_VERSION = rds.PostgresEngineVersion.VER_18
@@ -51,10 +52,14 @@ class PostgresDatabase(Construct):
     def __init__(self, scope: Construct, construct_id: str, *, props: PostgresDatabaseProps) -> None:
         super().__init__(scope, construct_id)
         config = props.config
-        self.instance_identifier = f"cashtrace-{props.environment_name}-postgres"
+        # RDS names the log groups of an instance after its identifier, and they are created (and
+        # retained) before it; an identifier new for every stack created means neither a retained
+        # instance (deletion protection) nor its retained log groups can block a retried first deploy.
+        self.instance_identifier = per_stack_name(f"cashtrace-{props.environment_name}-postgres")
         self.port = DATABASE_PORT
-        # Named, so a restored copy can be told to use it and the restore check can expect it.
-        self.parameter_group_name = (
+        # Named, so a restored copy can be told to use it and the restore check can expect it; per
+        # stack too, because it cannot be deleted while a retained instance still uses it.
+        self.parameter_group_name = per_stack_name(
             f"cashtrace-{props.environment_name}-postgres{ENGINE_VERSION.postgres_major_version}"
         )
         self.security_group = ec2.SecurityGroup(

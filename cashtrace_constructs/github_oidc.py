@@ -63,7 +63,9 @@ class GitHubOidcAccess(Construct):
                 "Provider",
                 url=f"https://{GITHUB_OIDC_ISSUER}",
                 client_ids=[STS_AUDIENCE],
-                removal_policy=RemovalPolicy.RETAIN,
+                # One provider per issuer URL and account: kept when the stack goes, but deleted when
+                # the create that made it fails, or the retry would find it "already exists".
+                removal_policy=RemovalPolicy.RETAIN_ON_UPDATE_OR_DELETE,
             )
             self.provider_arn = provider.oidc_provider_arn
         else:

@@ -13,7 +13,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from aws_cdk import CfnResource, Duration, RemovalPolicy, Stack
-from aws_cdk import aws_certificatemanager as acm
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_ecs as ecs
 from aws_cdk import aws_efs as efs
@@ -26,6 +25,7 @@ from aws_cdk import aws_secretsmanager as secretsmanager
 from constructs import Construct
 
 from cashtrace_constructs.config import MonitoringConfig
+from cashtrace_constructs.domain import TLS_POLICY, ListenerTls
 from cashtrace_constructs.log_retention import retention
 from cashtrace_constructs.prometheus import PrometheusWorkspace
 from cashtrace_constructs.secrets import EnvironmentSecrets
@@ -99,6 +99,9 @@ class GrafanaServiceProps:
     prometheus: PrometheusWorkspace
     # Makes the admin login and hands it to the container.
     secrets: EnvironmentSecrets
+    # HTTPS with this certificate and host name (secure cookies); None is plain HTTP inside the VPC,
+    # which `EndpointConfig` allows in dev only.
+    tls: ListenerTls | None = None
     # None: a bucket of its own for the load balancer's access logs.
     access_logs_bucket: s3.IBucket | None = None
     provisioning_root: Path = PROVISIONING_DIR
@@ -212,9 +215,10 @@ class GrafanaService(Construct):
             ecs.MountPoint(container_path="/provisioning", source_volume="Provisioning", read_only=False)
         )
 
-        scheme = "https" if config.grafana_certificate_arn else "http"
-        # Links in Grafana (alerts, shares, redirects after login) point at the load balancer.
-        self.url = f"{scheme}://{self.load_balancer.load_balancer_dns_name}"
+        tls = props.tls
+        # Links in Grafana (alerts, shares, redirects after login) point at its name: the one the
+        # certificate covers, or the load balancer's own on plain HTTP.
+        self.url = f"https://{tls.host_name}" if tls else f"http://{self.load_balancer.load_balancer_dns_name}"
         grafana = task.add_container(
             "Grafana",
             image=image,
@@ -225,7 +229,8 @@ class GrafanaService(Construct):
                 "AMP_QUERY_URL": props.prometheus.query_url,
                 "GF_SECURITY_ADMIN_USER": "admin",
                 "GF_SECURITY_DISABLE_GRAVATAR": "true",
-                "GF_SECURITY_COOKIE_SECURE": "true" if config.grafana_certificate_arn else "false",
+                # Browsers send the session cookie over HTTPS only; on plain HTTP they could not log in.
+                "GF_SECURITY_COOKIE_SECURE": "true" if tls else "false",
                 "GF_USERS_ALLOW_SIGN_UP": "false",
                 "GF_AUTH_ANONYMOUS_ENABLED": "false",
                 "GF_ANALYTICS_REPORTING_ENABLED": "false",
@@ -293,22 +298,20 @@ class GrafanaService(Construct):
         self.access_logs_bucket = access_logs_bucket
         self.load_balancer.log_access_logs(access_logs_bucket, prefix="grafana")
 
-        if config.grafana_certificate_arn:
+        if tls:
             self.listener = self.load_balancer.add_listener(
                 "Https",
                 port=443,
                 protocol=elbv2.ApplicationProtocol.HTTPS,
-                certificates=[
-                    acm.Certificate.from_certificate_arn(self, "Certificate", config.grafana_certificate_arn)
-                ],
-                ssl_policy=elbv2.SslPolicy.RECOMMENDED_TLS,
+                certificates=tls.listener_certificates,
+                ssl_policy=TLS_POLICY,
                 open=False,
             )
         else:
             self.listener = self.load_balancer.add_listener(
                 "Http", port=80, protocol=elbv2.ApplicationProtocol.HTTP, open=False
             )
-        listener_port = 443 if config.grafana_certificate_arn else 80
+        listener_port = 443 if tls else 80
         # The literal CIDR (not a reference to the VPC) keeps the rule reviewable by cdk-nag.
         balancer_group.add_ingress_rule(
             ec2.Peer.ipv4(props.vpc_cidr), ec2.Port.tcp(listener_port), "Operators inside the VPC (VPN or SSM)"

@@ -68,8 +68,10 @@ class ServiceImageRepository(Construct):
             image_tag_mutability=ecr.TagMutability.IMMUTABLE,
             encryption=ecr.RepositoryEncryption.KMS,
             encryption_key=encryption_key,
-            # Images of running releases must survive a stack deletion.
-            removal_policy=RemovalPolicy.RETAIN,
+            # Images of running releases must survive a stack deletion. The name is fixed (CI pushes to
+            # it, environments pull from it), so a first create that fails deletes it again (still
+            # empty: CI pushes only once the stack exists) instead of blocking the retry.
+            removal_policy=RemovalPolicy.RETAIN_ON_UPDATE_OR_DELETE,
             lifecycle_rules=[
                 ecr.LifecycleRule(
                     rule_priority=1,

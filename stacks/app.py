@@ -11,11 +11,11 @@ from aws_cdk import App, Aspects, Validations
 from cdk_nag import AwsSolutionsChecks, NIST80053R5Checks, PCIDSS321Checks
 
 from cashtrace_constructs.checks import CashTraceChecks, default_rules
-from cashtrace_constructs.config import DEFAULT_ALLOWED_REGIONS, ENVIRONMENT_NAMES, EnvironmentConfig
+from cashtrace_constructs.config import DEFAULT_ALLOWED_REGIONS, EnvironmentConfig
 from cashtrace_constructs.region_lock import RegionLock
 from stacks.acknowledgments import audited
 from stacks.environment_stack import CashTraceEnvironmentStack
-from stacks.environments import all_environments, pipeline
+from stacks.environments import CONTEXT_KEYS, all_environments, pipeline
 from stacks.pipeline_stack import CashTracePipelineStack
 
 CDK_JSON = Path(__file__).resolve().parent.parent / "cdk.json"
@@ -40,12 +40,9 @@ def build_app(
     with_pipeline: bool = True,
 ) -> dict[str, CashTraceEnvironmentStack]:
     """Add every environment stack to `app` and attach the region lock and the checks once."""
+    contexts = {key: app.node.try_get_context(key) for key in CONTEXT_KEYS}
     if environments is None:
-        keys = [f"account.{name}" for name in (*ENVIRONMENT_NAMES, "pipeline")] + ["image-tag"]
-        environments = all_environments({key: app.node.try_get_context(key) for key in keys})
-    contexts = {
-        f"account.{name}": app.node.try_get_context(f"account.{name}") for name in (*ENVIRONMENT_NAMES, "pipeline")
-    }
+        environments = all_environments(contexts)
     # CD pipeline: the environments it deploys forward their CodeDeploy events to it, so
     # `cdk deploy CashTrace-Staging` and the pipeline's Staging stage deploy the same stack.
     pipeline_config = pipeline(contexts) if with_pipeline else None

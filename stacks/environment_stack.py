@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from typing import Any
-from urllib.parse import urlparse
 
 from aws_cdk import CfnOutput, Environment, Fn, Stack
 from aws_cdk import aws_ec2 as ec2
@@ -15,6 +14,7 @@ from cashtrace_constructs.cache import RedisCache, RedisCacheProps
 from cashtrace_constructs.config import EnvironmentConfig, ResourceType
 from cashtrace_constructs.database import PostgresDatabase, PostgresDatabaseProps
 from cashtrace_constructs.deployment_record import DeploymentEventForwarder, DeploymentEventForwarderProps
+from cashtrace_constructs.domain import EnvironmentDomain, EnvironmentDomainProps
 from cashtrace_constructs.encryption import EnvironmentKey, EnvironmentKeyProps
 from cashtrace_constructs.grafana import GrafanaService, GrafanaServiceProps
 from cashtrace_constructs.logical_ids import keep_logical_ids, stabilize_logical_ids
@@ -139,25 +139,22 @@ class CashTraceEnvironmentStack(Stack):
             self, "StaticAssets", props=StaticAssetsCdnProps(environment_name=config.name)
         )
 
+        # TLS for the API and Grafana: a certificate and, with a hosted zone, their DNS names.
+        self.domain = (
+            EnvironmentDomain(self, "Domain", props=EnvironmentDomainProps(config=config.endpoint))
+            if config.endpoint.tls
+            else None
+        )
         self.service = self._service(config)
         self.database.allow_from(self.service.service, "PostgreSQL from the API tasks")
         self.cache.allow_from(self.service.service, "Redis from the API tasks")
         self.service.task_definition.task_role.add_managed_policy(self._application_data_access())
 
         self._monitoring(config)
-
-        # The base URL the pipeline's integration and smoke tests call: the public host once a
-        # certificate is configured, the load balancer's own name (plain HTTP) until then.
-        self.service_url = CfnOutput(
-            self,
-            "ServiceUrl",
-            value=(
-                config.settings.url
-                if config.service.certificate_arn
-                else f"http://{self.service.load_balancer.load_balancer_dns_name}"
-            ),
-            description="Base URL of the CashTrace API",
-        )
+        if self.domain is not None:
+            self.domain.alias("ApiAlias", self.domain.api, self.service.load_balancer)
+            self.domain.alias("GrafanaAlias", self.domain.grafana, self.grafana.load_balancer)
+        self._outputs(config)
         # Environments the pipeline deploys report their CodeDeploy rollouts to its deployment record.
         if deployment_events_account:
             DeploymentEventForwarder(
@@ -170,6 +167,37 @@ class CashTraceEnvironmentStack(Stack):
         # The same logical ids whether this stack is top-level or inside a pipeline Stage.
         stabilize_logical_ids(self)
         acknowledge_environment(self, config)
+
+    def _outputs(self, config: EnvironmentConfig) -> None:
+        # The base URL the pipeline's integration and smoke tests call and the deployment record
+        # keeps: the HTTPS domain, or the load balancer's own name where plain HTTP is allowed (dev).
+        self.service_url = CfnOutput(
+            self,
+            "ServiceUrl",
+            value=(
+                config.endpoint.service_url
+                if config.endpoint.tls
+                else f"http://{self.service.load_balancer.load_balancer_dns_name}"
+            ),
+            description="Base URL of the CashTrace API",
+        )
+        dashboard = self.monitoring.dashboard
+        if dashboard is not None:
+            self.dashboard_url = CfnOutput(
+                self,
+                "DashboardUrl",
+                value=(
+                    f"https://{self.region}.console.aws.amazon.com/cloudwatch/home?region={self.region}"
+                    f"#dashboards/dashboard/{dashboard.dashboard_name}"
+                ),
+                description="CloudWatch dashboard of this environment",
+            )
+        self.grafana_url = CfnOutput(
+            self,
+            "GrafanaUrl",
+            value=self.grafana.url,
+            description="Grafana (internal load balancer: from inside the VPC, over the VPN or SSM)",
+        )
 
     def _monitoring(self, config: EnvironmentConfig) -> None:
         """Dashboards, alarms and paging for everything above; the rollback alarms page as they are."""
@@ -201,6 +229,7 @@ class CashTraceEnvironmentStack(Stack):
                 encryption_key=self.encryption.key,
                 prometheus=self.prometheus,
                 secrets=self.secrets,
+                tls=self.domain.grafana if self.domain else None,
             ),
         )
         self.monitoring.monitor_internal_service(service=self.grafana.service, name="Grafana")
@@ -255,7 +284,7 @@ class CashTraceEnvironmentStack(Stack):
                 scaling=api.auto_scaling,
                 strategy=config.deployment_strategy,
                 rollback=config.rollback,
-                public_host=urlparse(config.settings.url).hostname,
+                tls=self.domain.api if self.domain else None,
                 environment={
                     **{variable.name: variable.value for variable in config.settings.variables},
                     "DATABASE_HOST": self.database.endpoint.hostname,

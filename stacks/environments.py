@@ -3,7 +3,9 @@
 Account ids are not committed. Each comes from CDK context (`-c account.prod=...`), else from
 the environment (`CASHTRACE_PROD_ACCOUNT`), else a documented placeholder so that `cdk synth`
 works on a laptop with no AWS credentials. Deploying with a placeholder fails at bootstrap
-lookup, never silently in the wrong account.
+lookup, never silently in the wrong account. The hosted zone (or an imported certificate) of
+staging and prod and the pipeline's notification addresses are read the same way
+(`CONTEXT_KEYS`); `is_placeholder` tells which values are still placeholders.
 """
 
 from __future__ import annotations
@@ -14,14 +16,19 @@ from typing import Any
 
 from cashtrace_constructs.config import (
     DEFAULT_IMAGE_TAG,
-    PLACEHOLDER_PIPELINE_ACCOUNT,
+    ENVIRONMENT_NAMES,
+    PLACEHOLDER_ACCOUNTS,
+    PLACEHOLDER_HOSTED_ZONE_IDS,
+    PLACEHOLDER_NOTIFICATION_EMAIL,
     AutoScalingConfig,
     DataConfig,
     DeploymentStrategy,
+    EndpointConfig,
     EnvironmentConfig,
     EnvironmentSettings,
     EnvironmentVariable,
     GitHubOidcConfig,
+    HostedZone,
     InfrastructureConfig,
     MonitoringConfig,
     NetworkConfig,
@@ -36,22 +43,41 @@ from cashtrace_constructs.config import (
 )
 
 REGION = "af-south-1"
+# The public zone every environment's name lives in.
+ZONE_NAME = "cashtrace.ng"
 
-PLACEHOLDER_ACCOUNTS: Mapping[str, str] = {
-    "dev": "111111111111",
-    "staging": "222222222222",
-    "prod": "333333333333",
-    # The tooling account of the CD pipeline: it owns the image repository and deploys into the three above.
-    "pipeline": PLACEHOLDER_PIPELINE_ACCOUNT,
-}
+# Context keys `build_app` reads for the configs (`-c key=value`); each has an environment variable too.
+CONTEXT_KEYS: tuple[str, ...] = (
+    *(f"account.{name}" for name in (*ENVIRONMENT_NAMES, "pipeline")),
+    *(f"hosted-zone-id.{name}" for name in ENVIRONMENT_NAMES),
+    *(f"certificate-arn.{name}" for name in ENVIRONMENT_NAMES),
+    "notification-emails",
+    "image-tag",
+)
+
+
+def _setting(context: Mapping[str, Any] | None, key: str, variable: str) -> str | None:
+    value = (context or {}).get(key) or os.environ.get(variable)
+    return str(value) if value else None
 
 
 def account_for(name: str, context: Mapping[str, Any] | None = None) -> str:
     """Account id of one environment: context, then environment variable, then placeholder."""
-    from_context = (context or {}).get(f"account.{name}")
-    if from_context:
-        return str(from_context)
-    return os.environ.get(f"CASHTRACE_{name.upper()}_ACCOUNT", PLACEHOLDER_ACCOUNTS[name])
+    return _setting(context, f"account.{name}", f"CASHTRACE_{name.upper()}_ACCOUNT") or PLACEHOLDER_ACCOUNTS[name]
+
+
+def endpoint_for(name: str, domain_name: str, context: Mapping[str, Any] | None = None) -> EndpointConfig:
+    """TLS for one environment: an imported certificate (`-c certificate-arn.<env>=...`), else the
+    hosted zone (`-c hosted-zone-id.<env>=Z...`), else the placeholder zone (synthesizes, cannot deploy)."""
+    upper = name.upper()
+    certificate = _setting(context, f"certificate-arn.{name}", f"CASHTRACE_{upper}_CERTIFICATE_ARN")
+    if certificate:
+        return EndpointConfig(domain_name=domain_name, certificate_arn=certificate)
+    zone_id = _setting(context, f"hosted-zone-id.{name}", f"CASHTRACE_{upper}_HOSTED_ZONE_ID")
+    return EndpointConfig(
+        domain_name=domain_name,
+        hosted_zone=HostedZone(zone_id=zone_id or PLACEHOLDER_HOSTED_ZONE_IDS[name], zone_name=ZONE_NAME),
+    )
 
 
 def _service(context: Mapping[str, Any] | None, *, alarm_evaluation_periods: int) -> ServiceConfig:
@@ -94,6 +120,9 @@ def dev(context: Mapping[str, Any] | None = None) -> EnvironmentConfig:
             type=StrategyType.BLUE_GREEN, health_check_path="/health", health_check_timeout=5
         ),
         rollback=RollbackConfig(automatic=True, health_check_failures=3, rollback_timeout=300),
+        # TLS like the others. Dev alone may run plain HTTP, but only by saying so:
+        # EndpointConfig(domain_name="dev.cashtrace.ng", plain_http=True).
+        endpoint=endpoint_for("dev", "dev.cashtrace.ng", context),
         data=DataConfig(
             database_instance_class="t4g.micro",
             backup_retention_days=7,
@@ -137,6 +166,7 @@ def staging(context: Mapping[str, Any] | None = None) -> EnvironmentConfig:
             type=StrategyType.CANARY, health_check_path="/health", health_check_timeout=5, canary_percentage=10
         ),
         rollback=RollbackConfig(automatic=True, health_check_failures=3, rollback_timeout=240),
+        endpoint=endpoint_for("staging", "staging.cashtrace.ng", context),
         data=DataConfig(
             database_instance_class="t4g.medium",
             database_allocated_storage_gib=50,
@@ -178,6 +208,7 @@ def prod(context: Mapping[str, Any] | None = None) -> EnvironmentConfig:
             type=StrategyType.CANARY, health_check_path="/health", health_check_timeout=5, canary_percentage=10
         ),
         rollback=RollbackConfig(automatic=True, health_check_failures=2, rollback_timeout=180),
+        endpoint=endpoint_for("prod", "app.cashtrace.ng", context),
         data=DataConfig(
             database_instance_class="m6g.large",
             database_allocated_storage_gib=100,
@@ -206,8 +237,21 @@ def all_environments(context: Mapping[str, Any] | None = None) -> tuple[Environm
 
 
 def pipeline(context: Mapping[str, Any] | None = None) -> PipelineConfig:
-    """The CD pipeline in the tooling account; it promotes staging, then prod."""
-    return PipelineConfig(account=account_for("pipeline", context), region=REGION)
+    """The CD pipeline in the tooling account; it promotes staging, then prod.
+
+    Its notifications go to `-c notification-emails=a@x,b@y` (or CASHTRACE_NOTIFICATION_EMAILS),
+    else to the placeholder address, which reaches nobody.
+    """
+    emails = _setting(context, "notification-emails", "CASHTRACE_NOTIFICATION_EMAILS")
+    return PipelineConfig(
+        account=account_for("pipeline", context),
+        region=REGION,
+        notification_emails=(
+            tuple(address.strip() for address in emails.split(",") if address.strip())
+            if emails
+            else (PLACEHOLDER_NOTIFICATION_EMAIL,)
+        ),
+    )
 
 
 def github_oidc() -> GitHubOidcConfig:

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from aws_cdk import CfnResource, Duration, Environment, RemovalPolicy, Stack, pipelines
+from aws_cdk import CfnOutput, CfnResource, Duration, Environment, RemovalPolicy, Stack, pipelines
 from aws_cdk import aws_codepipeline as codepipeline
 from aws_cdk import aws_codepipeline_actions as codepipeline_actions
 from aws_cdk import aws_events as events
@@ -19,6 +19,7 @@ from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_sns as sns
+from aws_cdk import aws_sns_subscriptions as subscriptions
 from constructs import Construct
 
 from cashtrace_constructs.config import EnvironmentConfig, Ownership, PipelineConfig
@@ -122,7 +123,7 @@ class CashTracePipelineStack(Stack):
             self_mutation=True,
             artifact_bucket=self.artifact_bucket,
             cli_version=cdk_cli_version(),
-            synth=synth_step(self.source, environments, pipeline_account=config.account),
+            synth=synth_step(self.source, environments, config=config),
             code_build_defaults=build_defaults(),
         )
         self.stages: dict[str, CashTraceStage] = {}
@@ -132,35 +133,7 @@ class CashTracePipelineStack(Stack):
             self.add_environment(by_name[name])
         self.pipeline.build_pipeline()
 
-        self.notifications = sns.Topic(
-            self, "Notifications", display_name="CashTrace pipeline", master_key=self.key, enforce_ssl=True
-        )
-        # CodeStar notification rules do not exist in af-south-1, so the same two events go to the
-        # topic through EventBridge.
-        events.Rule(
-            self,
-            "PipelineFailed",
-            description="A CashTrace pipeline execution failed",
-            event_pattern=events.EventPattern(
-                source=["aws.codepipeline"],
-                detail_type=["CodePipeline Pipeline Execution State Change"],
-                resources=[self.pipeline.pipeline.pipeline_arn],
-                detail={"state": ["FAILED"]},
-            ),
-            targets=[targets.SnsTopic(self.notifications)],
-        )
-        events.Rule(
-            self,
-            "ApprovalNeeded",
-            description="A CashTrace release waits for its manual approval",
-            event_pattern=events.EventPattern(
-                source=["aws.codepipeline"],
-                detail_type=["CodePipeline Action Execution State Change"],
-                resources=[self.pipeline.pipeline.pipeline_arn],
-                detail={"state": ["STARTED"], "type": {"category": ["Approval"]}},
-            ),
-            targets=[targets.SnsTopic(self.notifications)],
-        )
+        self._notifications(config)
         # EventBridge publishes to the encrypted topic with this key.
         self.key.grant(iam.ServicePrincipal("events.amazonaws.com"), "kms:GenerateDataKey*", "kms:Decrypt")
         events.Rule(
@@ -200,7 +173,93 @@ class CashTracePipelineStack(Stack):
                 encryption_keys=[self.image_repository.encryption_key],
             ),
         )
+        self._outputs()
         acknowledge_pipeline(self, config)
+
+    def _notifications(self, config: PipelineConfig) -> None:
+        """Failed executions and releases waiting for approval, to the configured addresses."""
+        self.notifications = sns.Topic(
+            self, "Notifications", display_name="CashTrace pipeline", master_key=self.key, enforce_ssl=True
+        )
+        # Each address confirms its subscription once (SNS sends the link); until then it gets nothing.
+        for address in config.notification_emails:
+            self.notifications.add_subscription(subscriptions.EmailSubscription(address))
+        pipeline = self.pipeline.pipeline
+        region = self.region
+        console = (
+            f"https://{region}.console.aws.amazon.com/codesuite/codepipeline/pipelines/"
+            f"{pipeline.pipeline_name}/executions/{events.EventField.from_path('$.detail.execution-id')}"
+            f"/timeline?region={region}"
+        )
+        # CodeStar notification rules do not exist in af-south-1, so the same two events go to the
+        # topic through EventBridge, as sentences with the link a reader needs.
+        events.Rule(
+            self,
+            "PipelineFailed",
+            description="A CashTrace pipeline execution failed",
+            event_pattern=events.EventPattern(
+                source=["aws.codepipeline"],
+                detail_type=["CodePipeline Pipeline Execution State Change"],
+                resources=[pipeline.pipeline_arn],
+                detail={"state": ["FAILED"]},
+            ),
+            targets=[
+                targets.SnsTopic(
+                    self.notifications,
+                    message=events.RuleTargetInput.from_text(
+                        f"CashTrace release FAILED: pipeline execution "
+                        f"{events.EventField.from_path('$.detail.execution-id')}. See {console}"
+                    ),
+                )
+            ],
+        )
+        events.Rule(
+            self,
+            "ApprovalNeeded",
+            description="A CashTrace release waits for its manual approval",
+            event_pattern=events.EventPattern(
+                source=["aws.codepipeline"],
+                detail_type=["CodePipeline Action Execution State Change"],
+                resources=[pipeline.pipeline_arn],
+                detail={"state": ["STARTED"], "type": {"category": ["Approval"]}},
+            ),
+            targets=[
+                targets.SnsTopic(
+                    self.notifications,
+                    message=events.RuleTargetInput.from_text(
+                        f"A CashTrace release waits for approval ({events.EventField.from_path('$.detail.stage')}, "
+                        f"action {events.EventField.from_path('$.detail.action')}). Approve or reject: {console}"
+                    ),
+                )
+            ],
+        )
+
+    def _outputs(self) -> None:
+        """What a team copies into GitHub (docs/ci.md) and into its first release."""
+        self.release_role_arn_output = CfnOutput(
+            self,
+            "GitHubReleaseRoleArn",
+            value=self.github_access.role.role_arn,
+            description="GitHub variable for the release workflow: the role it assumes through OIDC",
+        )
+        self.source_bucket_output = CfnOutput(
+            self,
+            "SourceBucketName",
+            value=self.source_bucket.bucket_name,
+            description="GitHub variable for the release workflow: where it uploads the release zip",
+        )
+        self.release_repository_output = CfnOutput(
+            self,
+            "ReleaseRepositoryUri",
+            value=self.release_repository.repository_uri,
+            description="The ECR repository CI pushes release images to and every environment pulls from",
+        )
+        self.notifications_output = CfnOutput(
+            self,
+            "NotificationsTopicArn",
+            value=self.notifications.topic_arn,
+            description="Failed executions and pending approvals; subscribe more people or a chat integration",
+        )
 
     @staticmethod
     def _cfn(construct: Construct) -> CfnResource:

@@ -78,22 +78,34 @@ def _step(
     )
 
 
+def deployment_values(environments: Sequence[EnvironmentConfig], config: PipelineConfig) -> dict[str, str]:
+    """The values the pipeline was deployed with, as the variables stacks/environments.py reads."""
+    values = {
+        "CASHTRACE_PIPELINE_ACCOUNT": config.account,
+        "CASHTRACE_NOTIFICATION_EMAILS": ",".join(config.notification_emails),
+    }
+    for environment in environments:
+        prefix, endpoint = f"CASHTRACE_{environment.name.upper()}", environment.endpoint
+        values[f"{prefix}_ACCOUNT"] = environment.infrastructure.account
+        if endpoint.hosted_zone is not None:
+            values[f"{prefix}_HOSTED_ZONE_ID"] = endpoint.hosted_zone.zone_id
+        if endpoint.certificate_arn is not None:
+            values[f"{prefix}_CERTIFICATE_ARN"] = endpoint.certificate_arn
+    return values
+
+
 def synth_step(
-    source: pipelines.IFileSetProducer, environments: Sequence[EnvironmentConfig], *, pipeline_account: str
+    source: pipelines.IFileSetProducer, environments: Sequence[EnvironmentConfig], *, config: PipelineConfig
 ) -> pipelines.CodeBuildStep:
     """The whole suite (with the coverage gate), then the CLI synth that cdk-nag, the region lock and our rules gate."""
-    # The accounts the pipeline was deployed with, so its own synth renders the same stacks.
-    accounts = {
-        f"CASHTRACE_{environment.name.upper()}_ACCOUNT": environment.infrastructure.account
-        for environment in environments
-    }
     return _step(
         "Synth",
         source,
         # `make deps` installs from the lock files: `npm ci` (CLI and Node 22) and the pinned venv.
         install="make deps",
         commands=["make test", "make synth"],
-        env={**accounts, "CASHTRACE_PIPELINE_ACCOUNT": pipeline_account, "CI": "true"},
+        # The pipeline's own synth renders the stacks it was deployed with (accounts, TLS, addresses).
+        env={**deployment_values(environments, config), "CI": "true"},
         primary_output_directory="cdk.out",
     )
 

@@ -2,7 +2,8 @@
 
 An alarm without an action is a dashboard colour nobody sees; the rollback alarms of Property 5
 are critical, so a rollback also wakes someone. Severity is the `cashtrace:severity` tag that
-`Monitoring` puts on every alarm it creates or joins.
+`Monitoring` puts on every alarm it creates or joins. An alarm that is a condition of a composite
+alarm with actions notifies through that composite, and needs no action of its own.
 """
 
 from __future__ import annotations
@@ -50,6 +51,30 @@ def paging_topics(stack: SynthesizedStack) -> set[str]:
     return paging
 
 
+def _references(value: Any) -> Iterable[str]:
+    if isinstance(value, Mapping):
+        for key, inner in value.items():
+            if key == "Fn::GetAtt":
+                yield str(inner[0] if isinstance(inner, list) else str(inner).split(".")[0])
+            elif key == "Ref" and isinstance(inner, str):
+                yield inner
+            else:
+                yield from _references(inner)
+    elif isinstance(value, list):
+        for item in value:
+            yield from _references(item)
+
+
+def composite_conditions(stack: SynthesizedStack) -> set[str]:
+    """Alarms of this template named in the rule of a composite alarm that has alarm actions."""
+    conditions: set[str] = set()
+    for _, composite in of_type(stack.template, "AWS::CloudWatch::CompositeAlarm"):
+        properties = composite.get("Properties") or {}
+        if properties.get("AlarmActions") and properties.get("ActionsEnabled") is not False:
+            conditions.update(_references(properties.get("AlarmRule")))
+    return conditions
+
+
 class EveryAlarmHasAction(StackRule):
     rule_id = "CT-AlarmPaging"
     property_name = "Alarm paging (Property 5 rollback alarms reach on-call)"
@@ -61,6 +86,7 @@ class EveryAlarmHasAction(StackRule):
 
     def check_stack(self, stack: SynthesizedStack) -> Iterable[Finding]:
         paging = paging_topics(stack)
+        conditions = composite_conditions(stack)
         for logical_id, subscription in of_type(stack.template, "AWS::SNS::Subscription"):
             properties = subscription.get("Properties") or {}
             endpoint = properties.get("Endpoint")
@@ -75,6 +101,8 @@ class EveryAlarmHasAction(StackRule):
                     location="Properties.Endpoint",
                 )
         for logical_id, alarm in of_type(stack.template, *ALARM_TYPES):
+            if logical_id in conditions and not (alarm.get("Properties") or {}).get("AlarmActions"):
+                continue
             yield from self._check_alarm(stack, logical_id, alarm, paging)
 
     def _check_alarm(

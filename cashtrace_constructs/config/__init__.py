@@ -10,6 +10,12 @@ from cashtrace_constructs.config.data import (
     MIN_CACHE_SNAPSHOT_RETENTION_DAYS,
     DataConfig,
 )
+from cashtrace_constructs.config.endpoint import (
+    GRAFANA_HOST_PREFIX,
+    PLAIN_HTTP_ENVIRONMENTS,
+    EndpointConfig,
+    HostedZone,
+)
 from cashtrace_constructs.config.environment import (
     ENVIRONMENT_NAMES,
     PRODUCTION,
@@ -31,6 +37,13 @@ from cashtrace_constructs.config.infrastructure import (
 )
 from cashtrace_constructs.config.monitoring import MonitoringConfig
 from cashtrace_constructs.config.pipeline import SEVERITIES, PipelineConfig
+from cashtrace_constructs.config.placeholders import (
+    PLACEHOLDER_ACCOUNTS,
+    PLACEHOLDER_HOSTED_ZONE_IDS,
+    PLACEHOLDER_NOTIFICATION_EMAIL,
+    PLACEHOLDER_PIPELINE_ACCOUNT,
+    is_placeholder,
+)
 from cashtrace_constructs.config.secrets import (
     MAX_PRODUCTION_ROTATION_DAYS,
     MAX_ROTATION_DAYS,
@@ -43,7 +56,6 @@ from cashtrace_constructs.config.secrets import (
 from cashtrace_constructs.config.service import (
     DEFAULT_IMAGE_TAG,
     HOOK_REPORT_RESERVE_SECONDS,
-    PLACEHOLDER_PIPELINE_ACCOUNT,
     DeploymentHookConfig,
     DeploymentStrategy,
     RollbackConfig,
@@ -56,23 +68,30 @@ __all__ = [
     "DEFAULT_IMAGE_TAG",
     "ENVIRONMENT_NAMES",
     "GITHUB_OIDC_ISSUER",
+    "GRAFANA_HOST_PREFIX",
     "HOOK_REPORT_RESERVE_SECONDS",
     "MAX_BACKUP_RETENTION_DAYS",
     "MAX_PRODUCTION_ROTATION_DAYS",
     "MAX_ROTATION_DAYS",
     "MIN_BACKUP_RETENTION_DAYS",
     "MIN_CACHE_SNAPSHOT_RETENTION_DAYS",
+    "PLACEHOLDER_ACCOUNTS",
+    "PLACEHOLDER_HOSTED_ZONE_IDS",
+    "PLACEHOLDER_NOTIFICATION_EMAIL",
     "PLACEHOLDER_PIPELINE_ACCOUNT",
+    "PLAIN_HTTP_ENVIRONMENTS",
     "PRODUCTION",
     "SEVERITIES",
     "AutoScalingConfig",
     "DataConfig",
     "DeploymentHookConfig",
     "DeploymentStrategy",
+    "EndpointConfig",
     "EnvironmentConfig",
     "EnvironmentSettings",
     "EnvironmentVariable",
     "GitHubOidcConfig",
+    "HostedZone",
     "InfrastructureConfig",
     "MonitoringConfig",
     "NetworkConfig",
@@ -88,6 +107,7 @@ __all__ = [
     "ServiceConfig",
     "StrategyType",
     "fargate_size",
+    "is_placeholder",
     "require_secret_of",
     "secret_environment",
 ]

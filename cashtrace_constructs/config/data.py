@@ -17,6 +17,18 @@ MIN_CACHE_SNAPSHOT_RETENTION_DAYS = 15
 _INSTANCE_CLASS_RE = re.compile(r"^[a-z][a-z0-9]*\.[a-z0-9]+$")
 _CACHE_NODE_RE = re.compile(r"^cache\.[a-z][a-z0-9]*\.[a-z0-9]+$")
 _SCHEDULE_RE = re.compile(r"^(cron|rate)\(.+\)$")
+_WEEKDAYS = ("SUN", "MON", "TUE", "WED", "THU", "FRI", "SAT")
+
+# The restore test's timing (DatabaseBackups builds it): the first daily recovery point exists at
+# most a day plus its start (1 h) and completion (4 h) windows after the deploy; AWS Backup may
+# start a scheduled test this long after its time; the validation window of a restored copy.
+FIRST_RECOVERY_POINT_HOURS = 24 + 1 + 4
+RESTORE_TEST_START_WINDOW_HOURS = 4
+RESTORE_VALIDATION_WINDOW_HOURS = 2
+# The overdue-restore alarm pages only once the database has reported metrics on 7 consecutive
+# days (CloudWatch evaluates at most 7 daily periods); with a deploy just before midnight UTC that
+# is 6 days after it. The first restore test must be verified by then, whatever the schedule.
+RESTORE_ALARM_EARLIEST_HOURS = 6 * 24
 
 _LIMIT = ErrorCode.RESOURCE_LIMIT
 
@@ -78,6 +90,7 @@ class DataConfig:
             "a cron(...) or rate(...) expression",
         )
         check_bounds(self, path)
+        self._validate_restore_timing(path)
         require(
             self.database_max_allocated_storage_gib >= self.database_allocated_storage_gib,
             _LIMIT,
@@ -101,6 +114,26 @@ class DataConfig:
         if is_production:
             self._validate_production(path)
 
+    def _validate_restore_timing(self, path: str) -> None:
+        gap = restore_test_gap_hours(self.restore_test_schedule)
+        require(
+            gap is not None,
+            ErrorCode.CONFIG_INVALID,
+            f"{path}.restore_test_schedule",
+            "must be cron(M H ? * DAY[,DAY...] *), cron(M H * * ? *) or rate(N days), "
+            f"got {self.restore_test_schedule!r}",
+        )
+        worst = (
+            FIRST_RECOVERY_POINT_HOURS + (gap or 0) + RESTORE_TEST_START_WINDOW_HOURS + RESTORE_VALIDATION_WINDOW_HOURS
+        )
+        require(
+            worst <= RESTORE_ALARM_EARLIEST_HOURS,
+            ErrorCode.CONFIG_INVALID,
+            f"{path}.restore_test_schedule",
+            f"the first restore test could be verified {worst} h after a first deploy, later than the "
+            f"{RESTORE_ALARM_EARLIEST_HOURS} h after which a missing one pages on-call; test more often",
+        )
+
     def _validate_production(self, path: str) -> None:
         """What production data needs beyond any environment's: no single AZ, no easy deletion."""
         require(self.multi_az, _LIMIT, f"{path}.multi_az", "production data must survive an AZ failure")
@@ -122,3 +155,22 @@ class DataConfig:
             f"{path}.vault_lock",
             "production recovery points must sit in a locked vault",
         )
+
+
+def restore_test_gap_hours(schedule: str) -> int | None:
+    """The longest time between two scheduled restore tests, in hours (None: a shape this does not read)."""
+    rate = re.fullmatch(r"rate\((\d+) (day|days|hour|hours)\)", schedule)
+    if rate:
+        return int(rate.group(1)) * (24 if rate.group(2).startswith("day") else 1)
+    cron = re.fullmatch(r"cron\(\S+ \S+ (\S+) \* (\S+) \*\)", schedule)
+    if cron is None:
+        return None
+    day_of_month, weekdays = cron.groups()
+    if day_of_month == "*" and weekdays == "?":
+        return 24
+    names = weekdays.split(",")
+    if day_of_month != "?" or not all(name in _WEEKDAYS for name in names):
+        return None
+    days = sorted({_WEEKDAYS.index(name) for name in names})
+    # From each scheduled day to the next one, wrapping around the week.
+    return 24 * max((days[(index + 1) % len(days)] - day) % 7 or 7 for index, day in enumerate(days))

@@ -10,8 +10,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from cashtrace_constructs.config.data import DataConfig
+from cashtrace_constructs.config.endpoint import EndpointConfig
 from cashtrace_constructs.config.infrastructure import InfrastructureConfig, ResourceConfig, ResourceType
 from cashtrace_constructs.config.monitoring import MonitoringConfig
+from cashtrace_constructs.config.placeholders import is_placeholder
 from cashtrace_constructs.config.secrets import SecretReference, SecretsConfig
 from cashtrace_constructs.config.service import (
     DeploymentStrategy,
@@ -96,6 +98,8 @@ class EnvironmentConfig:
     infrastructure: InfrastructureConfig
     deployment_strategy: DeploymentStrategy
     rollback: RollbackConfig
+    # Where it is served and how TLS is set up (staging and prod refuse plain HTTP).
+    endpoint: EndpointConfig
     ownership: Ownership = field(default_factory=Ownership)
     service: ServiceConfig = field(default_factory=ServiceConfig)
     data: DataConfig = field(default_factory=DataConfig)
@@ -117,6 +121,18 @@ class EnvironmentConfig:
     def stack_name(self) -> str:
         return f"CashTrace-{self.settings.name.capitalize()}"
 
+    def placeholder_fields(self) -> tuple[str, ...]:
+        """Field paths still holding a documented placeholder: they synthesize, they cannot deploy."""
+        values = {
+            f"{self.name}.infrastructure.account": self.infrastructure.account,
+            f"{self.name}.service.repository_account": self.service.repository_account,
+            f"{self.name}.endpoint.hosted_zone.zone_id": (
+                self.endpoint.hosted_zone.zone_id if self.endpoint.hosted_zone else None
+            ),
+            f"{self.name}.endpoint.certificate_arn": self.endpoint.certificate_arn,
+        }
+        return tuple(path for path, value in values.items() if value is not None and is_placeholder(value))
+
     def resource(self, resource_type: ResourceType, name: str | None = None) -> ResourceConfig:
         """The configured resource of `resource_type` (and `name`), refused with this environment's path."""
         for resource in self.infrastructure.resources:
@@ -135,6 +151,19 @@ class EnvironmentConfig:
         self.deployment_strategy.validate(f"{path}.deployment_strategy")
         self.rollback.validate(f"{path}.rollback")
         self.service.validate(f"{path}.service")
+        self.endpoint.validate(
+            f"{path}.endpoint",
+            environment_name=self.name,
+            account=self.infrastructure.account,
+            region=self.infrastructure.region,
+        )
+        if self.endpoint.tls:
+            require(
+                self.settings.url.rstrip("/") == self.endpoint.service_url,
+                ErrorCode.CONFIG_INVALID,
+                f"{path}.settings.url",
+                f"must be the endpoint's {self.endpoint.service_url}, got {self.settings.url!r}",
+            )
         require(
             any(
                 r.type is ResourceType.COMPUTE and r.name == self.service.name and r.auto_scaling is not None

@@ -6,7 +6,7 @@ import re
 from dataclasses import dataclass
 from typing import Annotated
 
-from cashtrace_constructs.config.validation import ACM_CERTIFICATE_ARN_RE, Between, check_bounds, require, require_match
+from cashtrace_constructs.config.validation import Between, check_bounds, require, require_match
 from cashtrace_constructs.errors import ErrorCode
 
 _PINNED_RELEASE_TAG_RE = re.compile(r"^v?\d+\.\d+\.\d+$")
@@ -47,8 +47,6 @@ class MonitoringConfig:
     grafana_plugins: tuple[str, ...] = ("grafana-amazonprometheus-datasource",)
     grafana_cpu: int = 512
     grafana_memory_mib: Annotated[int, Between(512, 30720, ErrorCode.RESOURCE_LIMIT)] = 1024
-    # An ACM certificate in the environment's region turns the Grafana listener into HTTPS.
-    grafana_certificate_arn: str | None = None
     log_retention_days: Annotated[int, Between(30)] = 365
     # Fargate needs up to ~2 minutes to start a task; a shortfall this long means tasks cannot start.
     service_task_shortfall_minutes: Annotated[int, _POSITIVE] = 5
@@ -78,17 +76,3 @@ class MonitoringConfig:
             f"{path}.grafana_cpu",
             f"must be a Fargate CPU size {_FARGATE_CPU_UNITS}, got {self.grafana_cpu}",
         )
-        if self.grafana_certificate_arn is not None:
-            require_match(
-                ACM_CERTIFICATE_ARN_RE,
-                self.grafana_certificate_arn,
-                f"{path}.grafana_certificate_arn",
-                "an ACM certificate ARN",
-            )
-            match = ACM_CERTIFICATE_ARN_RE.match(self.grafana_certificate_arn)
-            require(
-                match is not None and match.group("region").startswith("af-"),
-                ErrorCode.RESIDENCY_VIOLATION,
-                f"{path}.grafana_certificate_arn",
-                "the Grafana certificate must live in the environment's African region",
-            )

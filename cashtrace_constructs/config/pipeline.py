@@ -8,12 +8,15 @@ from typing import Annotated
 
 from cashtrace_constructs.config.environment import ENVIRONMENT_NAMES
 from cashtrace_constructs.config.infrastructure import SecurityConfig, require_placement
+from cashtrace_constructs.config.placeholders import PLACEHOLDER_NOTIFICATION_EMAIL, is_placeholder
 from cashtrace_constructs.config.validation import REPOSITORY_RE, Between, check_bounds, require, require_match
 from cashtrace_constructs.errors import ErrorCode
 
 # ECR's scan finding severities, lowest first.
 SEVERITIES: tuple[str, ...] = ("INFORMATIONAL", "LOW", "MEDIUM", "HIGH", "CRITICAL")
 _SOURCE_KEY_RE = re.compile(r"^[A-Za-z0-9!_.*'()/-]+\.zip$")
+# An address SNS can deliver to: one @, no spaces, a dotted domain.
+_EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
 
 @dataclass(frozen=True)
@@ -39,6 +42,10 @@ class PipelineConfig:
     security: SecurityConfig = field(default_factory=SecurityConfig)
     # Environments the pipeline deploys, in promotion order.
     promotion: tuple[str, ...] = ("staging", "prod")
+    # Who hears about failed executions and releases waiting for approval (SNS email subscriptions;
+    # each address confirms once). The placeholder reaches nobody: stacks/environments.py reads the
+    # real ones from context or the environment.
+    notification_emails: tuple[str, ...] = (PLACEHOLDER_NOTIFICATION_EMAIL,)
 
     def __post_init__(self) -> None:
         self.validate("pipeline")
@@ -72,7 +79,25 @@ class PipelineConfig:
             f"{path}.promotion",
             "an environment appears twice in the promotion order",
         )
+        require(
+            len(self.notification_emails) > 0,
+            ErrorCode.CONFIG_INVALID,
+            f"{path}.notification_emails",
+            "pipeline failures and pending approvals must reach someone: name at least one address",
+        )
+        for index, address in enumerate(self.notification_emails):
+            require_match(_EMAIL_RE, address, f"{path}.notification_emails[{index}]", "an email address")
 
     @property
     def stack_name(self) -> str:
         return "CashTrace-Pipeline"
+
+    def placeholder_fields(self) -> tuple[str, ...]:
+        """Field paths still holding a documented placeholder: they synthesize, they cannot deploy."""
+        fields = ["pipeline.account"] if is_placeholder(self.account) else []
+        fields += [
+            f"pipeline.notification_emails[{index}]"
+            for index, address in enumerate(self.notification_emails)
+            if is_placeholder(address)
+        ]
+        return tuple(fields)

@@ -12,9 +12,9 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Annotated
 
+from cashtrace_constructs.config.placeholders import PLACEHOLDER_PIPELINE_ACCOUNT
 from cashtrace_constructs.config.validation import (
     ACCOUNT_RE,
-    ACM_CERTIFICATE_ARN_RE,
     NAME_RE,
     REPOSITORY_RE,
     Between,
@@ -29,8 +29,6 @@ from cashtrace_constructs.timing import MAX_ROLLBACK_SECONDS, rollback_seconds
 _IMAGE_TAG_RE = re.compile(r"^(?:[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}|sha256:[0-9a-f]{64})$")
 # Placeholder tag for a laptop synth; real deploys pass `-c image-tag=<tag or sha256 digest>`.
 DEFAULT_IMAGE_TAG = "bootstrap"
-# The tooling account that owns the image repositories ("build once, promote by digest").
-PLACEHOLDER_PIPELINE_ACCOUNT = "444444444444"
 # The hook stops checking this long before its Lambda timeout to report its verdict to CodeDeploy
 # (`_REPORT_RESERVE_SECONDS` of lambdas/deployment_health_check/handler.py, which has no CDK imports;
 # tests/config/test_deployment_hook_config.py runs that hook loop against the rule below).
@@ -119,8 +117,6 @@ class ServiceConfig:
     repository_name: str = "cashtrace/api"
     image_tag: str = DEFAULT_IMAGE_TAG
     container_port: Annotated[int, Between(1024, 65535)] = 8080
-    # None: plain HTTP production listener (no domain yet); an ACM ARN turns on 443 + redirect.
-    certificate_arn: str | None = None
     # Unprivileged, so it can never be one of the production listener's ports (80, 443).
     test_listener_port: Annotated[int, Between(1024, 65535)] = 9443
     # The longest request the API serves; every drain time is derived from it (Property 10).
@@ -157,10 +153,6 @@ class ServiceConfig:
             f"must be a valid ECR repository name, got {self.repository_name!r}",
         )
         require_match(_IMAGE_TAG_RE, self.image_tag, f"{path}.image_tag", "an ECR tag or a sha256: digest")
-        if self.certificate_arn is not None:
-            require_match(
-                ACM_CERTIFICATE_ARN_RE, self.certificate_arn, f"{path}.certificate_arn", "an ACM certificate ARN"
-            )
         check_bounds(self, path)
         # In-flight requests finish on the old task only if the load balancer and ECS wait for them.
         for name in ("deregistration_delay_seconds", "stop_timeout_seconds"):

@@ -30,6 +30,7 @@ from cashtrace_constructs.config import (
     ServiceConfig,
     fargate_size,
 )
+from cashtrace_constructs.domain import ListenerTls
 from cashtrace_constructs.prometheus import COLLECTOR_IMAGE, PrometheusWorkspace, collector_config
 from cashtrace_constructs.service.load_balancer import PublicLoadBalancer
 from cashtrace_constructs.service.release import CodeDeployRelease, rollback_alarms
@@ -55,8 +56,9 @@ class BlueGreenServiceProps:
     load_balancer_subnets: ec2.SubnetSelection
     # Sources the test listener admits: where the deploy hook calls from (the NAT addresses).
     test_client_cidrs: Sequence[str] = ()
-    # Host name the certificate covers (the environment URL); the hook calls it when TLS is on.
-    public_host: str | None = None
+    # HTTPS listeners with this certificate, verified as its host name by the deploy hook; None is
+    # plain HTTP, which `EndpointConfig` allows in dev only.
+    tls: ListenerTls | None = None
     environment: Mapping[str, str] = field(default_factory=dict)
     # From `EnvironmentSecrets.container_secret` only: it refuses other environments' secrets.
     secrets: Mapping[str, ecs.Secret] = field(default_factory=dict)
@@ -102,6 +104,7 @@ class BlueGreenService(Construct):
             subnets=props.load_balancer_subnets,
             encryption_key=props.encryption_key,
             test_client_cidrs=props.test_client_cidrs,
+            tls=props.tls,
         )
 
         self.cluster = ecs.Cluster(self, "Cluster", vpc=props.vpc, container_insights_v2=ecs.ContainerInsights.ENHANCED)
@@ -157,7 +160,6 @@ class BlueGreenService(Construct):
             alarms=self.rollback_alarms,
             vpc=props.vpc,
             encryption_key=props.encryption_key,
-            public_host=props.public_host,
         )
 
     # ---- the parts' outputs most callers need -------------------------------------------------

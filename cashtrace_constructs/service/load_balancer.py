@@ -15,8 +15,10 @@ from aws_cdk import aws_wafv2 as wafv2
 from constructs import Construct
 
 from cashtrace_constructs.config import DeploymentStrategy, ServiceConfig
+from cashtrace_constructs.domain import STRICT_TRANSPORT_SECURITY, TLS_POLICY, ListenerTls
 from cashtrace_constructs.log_buckets import access_log_bucket
 from cashtrace_constructs.log_retention import retention
+from cashtrace_constructs.naming import per_stack_name
 
 WAF_MANAGED_RULE_GROUPS: tuple[str, ...] = (
     "AWSManagedRulesAmazonIpReputationList",
@@ -30,9 +32,9 @@ class PublicLoadBalancer:
     """Internet-facing ALB of one service, built into `scope` (the service's own scope).
 
     Public: `load_balancer`, `security_group`, `access_log_bucket`, `server_access_log_bucket`,
-    `web_acl`, `waf_log_group`, `blue_target_group`, `green_target_group`, `certificate` (None
-    until configured), `production_listener`, `test_listener`; `test_url` is where the deploy
-    hook checks the green tasks.
+    `web_acl`, `waf_log_group`, `blue_target_group`, `green_target_group`, `tls` and
+    `certificate` (None on plain HTTP), `production_listener`, `test_listener`; `test_url` and
+    `test_connect_host` are where the deploy hook checks the green tasks.
     """
 
     def __init__(
@@ -46,6 +48,7 @@ class PublicLoadBalancer:
         subnets: ec2.SubnetSelection,
         encryption_key: kms.IKey,
         test_client_cidrs: Sequence[str],
+        tls: ListenerTls | None,
     ) -> None:
         self._config = config
         # S3 server access logs of the access-log bucket land here; logging this bucket too would loop.
@@ -96,11 +99,12 @@ class PublicLoadBalancer:
             resource_arn=self.load_balancer.load_balancer_arn,
             web_acl_arn=self.web_acl.attr_arn,
         )
-        # WAF only logs to log groups whose name starts with aws-waf-logs-.
+        # WAF only logs to log groups whose name starts with aws-waf-logs-, so CloudFormation cannot
+        # name it; the stack suffix keeps a group retained by a failed first deploy out of the retry's way.
         self.waf_log_group = logs.LogGroup(
             scope,
             "WafLogs",
-            log_group_name=f"aws-waf-logs-{metric_prefix}",
+            log_group_name=per_stack_name(f"aws-waf-logs-{metric_prefix}"),
             retention=retention(config.log_retention_days),
             encryption_key=encryption_key,
             removal_policy=RemovalPolicy.RETAIN,
@@ -122,43 +126,22 @@ class PublicLoadBalancer:
 
         self.blue_target_group = _target_group(scope, "Blue", vpc, config, strategy)
         self.green_target_group = _target_group(scope, "Green", vpc, config, strategy)
-        self.certificate: acm.ICertificate | None = (
-            acm.Certificate.from_certificate_arn(scope, "Certificate", config.certificate_arn)
-            if config.certificate_arn
-            else None
-        )
-        certificates = (
-            [elbv2.ListenerCertificate.from_certificate_manager(self.certificate)] if self.certificate else None
-        )
-        ssl_policy = elbv2.SslPolicy.RECOMMENDED_TLS if self.certificate else None
-        protocol = elbv2.ApplicationProtocol.HTTPS if self.certificate else elbv2.ApplicationProtocol.HTTP
-        # No certificate yet: plain HTTP on 80 until one is configured (docs/service.md).
-        production_port = 443 if self.certificate else 80
-        self.production_listener = self.load_balancer.add_listener(
-            "ProductionListener",
-            port=production_port,
-            protocol=protocol,
-            certificates=certificates,
-            ssl_policy=ssl_policy,
-            default_target_groups=[self.blue_target_group],
-            open=False,
-        )
-        if self.certificate:
-            self.load_balancer.add_redirect(source_port=80, target_port=443)
-        self.test_listener = self.load_balancer.add_listener(
-            "TestListener",
-            port=config.test_listener_port,
-            protocol=protocol,
-            # CodeDeploy registers the replacement (green) tasks here first, for the deploy hook.
-            certificates=certificates,
-            ssl_policy=ssl_policy,
-            default_target_groups=[self.green_target_group],
-            open=False,
-        )
-        for port in sorted({80, production_port}):
-            self.security_group.add_ingress_rule(
-                ec2.Peer.any_ipv4(), ec2.Port.tcp(port), f"Public API traffic on {port}"
+        self.tls = tls
+        self.certificate: acm.ICertificate | None = tls.certificate if tls else None
+        # With TLS: HTTPS on 443 only. No port 80 at all, not even a redirect: a redirect listener
+        # needs port 80 open to the internet (checkov CKV_AWS_260), and HSTS keeps browsers on HTTPS.
+        # Without TLS (a config only dev may have): HTTP on 80.
+        production_port = 443 if tls else 80
+        self.production_listener = self._listener("ProductionListener", production_port, self.blue_target_group)
+        if tls:
+            self.production_listener.set_attribute(
+                "routing.http.response.strict_transport_security.header_value", STRICT_TRANSPORT_SECURITY
             )
+        # CodeDeploy registers the replacement (green) tasks here first, for the deploy hook.
+        self.test_listener = self._listener("TestListener", config.test_listener_port, self.green_target_group)
+        self.security_group.add_ingress_rule(
+            ec2.Peer.any_ipv4(), ec2.Port.tcp(production_port), f"Public API traffic on {production_port}"
+        )
         # Separate ingress resources: the NAT addresses are tokens nag cannot evaluate inside the group.
         for index, cidr in enumerate(test_client_cidrs):
             ec2.CfnSecurityGroupIngress(
@@ -172,10 +155,33 @@ class PublicLoadBalancer:
                 description="Deploy hook to the test listener",
             )
 
-    def test_url(self, path: str, public_host: str | None) -> str:
-        """The test listener's URL: the certificate's host name once TLS is on, the ALB's own name before."""
-        scheme = "https" if self.certificate else "http"
-        host = public_host if self.certificate and public_host else self.load_balancer.load_balancer_dns_name
+    def _listener(
+        self, construct_id: str, port: int, target_group: elbv2.ApplicationTargetGroup
+    ) -> elbv2.ApplicationListener:
+        tls = self.tls
+        return self.load_balancer.add_listener(
+            construct_id,
+            port=port,
+            protocol=elbv2.ApplicationProtocol.HTTPS if tls else elbv2.ApplicationProtocol.HTTP,
+            certificates=tls.listener_certificates if tls else None,
+            ssl_policy=TLS_POLICY if tls else None,
+            default_target_groups=[target_group],
+            open=False,
+        )
+
+    @property
+    def test_connect_host(self) -> str | None:
+        """Where the hook connects when TLS is on: the load balancer, verified as the certificate's host name."""
+        return self.load_balancer.load_balancer_dns_name if self.tls else None
+
+    def test_url(self, path: str) -> str:
+        """The test listener's URL: on the certificate's host name once TLS is on, the ALB's own name before.
+
+        With TLS the hook connects to `test_connect_host` and verifies the certificate against this
+        URL's host, so the release is checked over the same TLS clients get, before DNS points anywhere.
+        """
+        host = self.tls.host_name if self.tls else self.load_balancer.load_balancer_dns_name
+        scheme = "https" if self.tls else "http"
         return f"{scheme}://{host}:{self._config.test_listener_port}{path}"
 
 

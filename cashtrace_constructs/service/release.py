@@ -104,7 +104,6 @@ class CodeDeployRelease:
         alarms: list[cloudwatch.IAlarm],
         vpc: ec2.IVpc,
         encryption_key: kms.IKey,
-        public_host: str | None,
     ) -> None:
         self.deployment_group = codedeploy.EcsDeploymentGroup(
             scope,
@@ -129,7 +128,10 @@ class CodeDeployRelease:
         deployment_group_resource = cast(codedeploy.CfnDeploymentGroup, self.deployment_group.node.default_child)
         deployment_group_resource.add_metadata(ROLLBACK_BUDGET_METADATA, rollback.rollback_timeout)
 
-        self.test_url = entrance.test_url(strategy.health_check_path, public_host)
+        self.test_url = entrance.test_url(strategy.health_check_path)
+        # With TLS the hook connects to the load balancer and verifies the certificate's host name.
+        connect_host = entrance.test_connect_host
+        tls_environment = {"TEST_CONNECT_HOST": connect_host} if connect_host else {}
         self.health_check_hook = PythonHandler(
             scope,
             "HealthCheckHook",
@@ -145,6 +147,7 @@ class CodeDeployRelease:
                     "HEALTH_CHECK_FAILURES": str(rollback.health_check_failures),
                     "REQUIRED_SUCCESSES": str(config.deployment_hook.required_successes),
                     "CHECK_SPACING_SECONDS": str(config.deployment_hook.check_spacing_seconds),
+                    **tls_environment,
                 },
             ),
         )

@@ -3,13 +3,18 @@
 Reports Succeeded once `REQUIRED_SUCCESSES` consecutive checks pass, Failed (code
 DEPLOY_HEALTH_CHECK_FAILED) once `HEALTH_CHECK_FAILURES` checks have failed. Every check is
 logged as the design's HealthCheckResult (timestamp, endpoint, status, latency, healthy).
+With `TEST_CONNECT_HOST` (TLS environments) each check connects there, the load balancer, and
+verifies the certificate against TEST_URL's host name, which DNS need not point anywhere yet.
 """
 
 from __future__ import annotations
 
+import http.client
 import json
 import logging
 import os
+import socket
+import ssl
 import time
 import urllib.error
 import urllib.request
@@ -48,6 +53,7 @@ class HookSettings:
     failures_allowed: int
     required_successes: int = 3
     spacing_seconds: float = 5.0
+    connect_host: str | None = None
 
     @classmethod
     def from_environment(cls, environ: Mapping[str, str]) -> HookSettings:
@@ -60,6 +66,7 @@ class HookSettings:
             failures_allowed=int(environ.get("HEALTH_CHECK_FAILURES", "3")),
             required_successes=int(environ.get("REQUIRED_SUCCESSES", "3")),
             spacing_seconds=float(environ.get("CHECK_SPACING_SECONDS", "5")),
+            connect_host=environ.get("TEST_CONNECT_HOST") or None,
         )
 
 
@@ -70,13 +77,39 @@ class Verdict:
     reason: str = ""
 
 
-def check_once(url: str, timeout_seconds: float) -> HealthCheckResult:
-    """One GET; healthy means a 2xx within the timeout."""
+class _ConnectTo(urllib.request.HTTPSHandler):
+    """HTTPS to `host` (the load balancer), with SNI and certificate verification for the URL's own host."""
+
+    def __init__(self, host: str, context: ssl.SSLContext | None) -> None:
+        super().__init__(context=context or ssl.create_default_context())
+        self._host = host
+
+    def https_open(self, req: urllib.request.Request) -> http.client.HTTPResponse:
+        return self.do_open(self._connection, req, context=self._context)  # type: ignore[attr-defined]
+
+    def _connection(self, url_host: str, **kwargs: Any) -> http.client.HTTPSConnection:
+        connection = http.client.HTTPSConnection(url_host, **kwargs)
+        target = self._host
+
+        def connect_to_target(address: tuple[str, int], *args: Any, **more: Any) -> socket.socket:
+            return socket.create_connection((target, address[1]), *args, **more)
+
+        # http.client opens its socket through this attribute, then wraps it for `url_host`.
+        connection._create_connection = connect_to_target  # type: ignore[attr-defined]
+        return connection
+
+
+def check_once(
+    url: str, timeout_seconds: float, connect_host: str | None = None, tls_context: ssl.SSLContext | None = None
+) -> HealthCheckResult:
+    """One GET; healthy means a 2xx within the timeout (and, over HTTPS, a certificate valid for the URL's host)."""
     started = time.monotonic()
     status, error = 0, None
+    handlers = [_ConnectTo(connect_host, tls_context)] if connect_host else []
+    opener = urllib.request.build_opener(*handlers)
     try:
         # The scheme is checked in HookSettings: only http(s) to our own test listener.
-        with urllib.request.urlopen(url, timeout=timeout_seconds) as response:  # noqa: S310  # nosec B310
+        with opener.open(url, timeout=timeout_seconds) as response:  # nosec B310
             status = int(response.status)
             response.read(1024)
     except urllib.error.HTTPError as failure:
@@ -106,7 +139,7 @@ def run_checks(
     verdict = Verdict(healthy=False)
     failures = consecutive_successes = 0
     while True:
-        result = check_once(settings.url, settings.timeout_seconds)
+        result = check_once(settings.url, settings.timeout_seconds, settings.connect_host)
         verdict.checks.append(result)
         logger.info(json.dumps({"message": "health check", "healthCheck": asdict(result)}))
         if result.healthy:

@@ -74,4 +74,15 @@ def backups(config: EnvironmentConfig, stack: Stack) -> list[NagAcknowledgment]:
             reason="Read-only rds:DescribeDBInstances on this account's instances in this region: restored "
             "copies get identifiers chosen by AWS Backup at restore time.",
         ),
+        *[
+            entry
+            for condition in ("MissingRestoreValidationAlarm", "DatabaseWeekOldAlarm")
+            for entry in acknowledged(
+                f"{BACKUPS}/{condition}/Resource",
+                nist("CloudWatchAlarmAction"),
+                reason="A condition of the composite RestoreValidationOverdueAlarm, which pages on-call (critical "
+                'topic). On its own "no verified restore in 7 days" is true from a new stack\'s first hour; an '
+                "action here would page before the first scheduled restore test could have run.",
+            )
+        ],
     ]

@@ -66,11 +66,11 @@ def grafana(config: EnvironmentConfig, stack: Stack) -> list[NagAcknowledgment]:
             reason="CDK grants of Grafana's single-purpose task roles (its secret, log group, EFS access "
             "point, AMP workspace); an inline policy on a one-service role is the auditable form.",
         )
-    if config.monitoring.grafana_certificate_arn is None:
+    if not config.endpoint.tls:
         entries += acknowledged(
             f"{GRAFANA}/LoadBalancer/Http/Resource",
             *PLAIN_HTTP_LISTENER,
-            reason="Internal-only listener (VPC CIDR) while the environment has no certificate for Grafana; "
-            "setting monitoring.grafana_certificate_arn switches it to HTTPS with a TLS 1.2+ policy.",
+            reason="Internal-only listener (VPC CIDR) of an environment whose config sets endpoint.plain_http=True "
+            "(dev only, synthetic data); with TLS configured it is HTTPS on the certificate's grafana. name.",
         )
     return entries

@@ -28,8 +28,9 @@ def load_balancer(config: EnvironmentConfig, stack: Stack) -> list[NagAcknowledg
         *acknowledged(
             f"{SERVICE}/LoadBalancerSecurityGroup/Resource",
             solutions("EC23"),
-            reason="The internet-facing API load balancer accepts 80/443 from anywhere; WAF (managed rule "
-            "groups) filters the traffic. The test listener port only admits the VPC's NAT addresses.",
+            reason="The internet-facing API load balancer accepts its public port (443, or 80 where the config "
+            "allows plain HTTP) from anywhere; WAF (managed rule groups) filters the traffic. The test "
+            "listener port only admits the VPC's NAT addresses.",
         ),
         *acknowledged(
             f"{SERVICE}/TestListenerIngress*",
@@ -58,22 +59,17 @@ def load_balancer(config: EnvironmentConfig, stack: Stack) -> list[NagAcknowledg
 
 
 def listeners(config: EnvironmentConfig, stack: Stack) -> list[NagAcknowledgment]:
-    if config.service.certificate_arn is not None:
-        return acknowledged(
-            f"{SERVICE}/LoadBalancer/Redirect80To443/Resource",
-            *nist_and_pci("ELBv2ACMCertificateRequired"),
-            reason="This port-80 listener only answers with a redirect to HTTPS on 443, which carries the "
-            "certificate; no request is served over it.",
-        )
+    if config.endpoint.tls:
+        # HTTPS on 443 only, no port 80: nothing to acknowledge.
+        return []
     entries: list[NagAcknowledgment] = []
     for listener in ("ProductionListener", "TestListener"):
         entries += acknowledged(
             f"{SERVICE}/LoadBalancer/{listener}/Resource",
             *PLAIN_HTTP_LISTENER,
-            reason="No ACM certificate is configured for this environment yet (ServiceConfig.certificate_arn "
-            "is None), so the listener serves HTTP. Setting certificate_arn switches production to HTTPS "
-            "on 443 with an 80->443 redirect and the test listener to HTTPS; docs/service.md lists this "
-            "as a go-live step.",
+            reason="This environment's config sets endpoint.plain_http=True, which EndpointConfig allows only "
+            "in environments without customer data (dev, synthetic data), so the listener serves HTTP. "
+            "Giving it endpoint.hosted_zone or endpoint.certificate_arn switches both listeners to HTTPS.",
         )
     return entries
 

@@ -67,6 +67,27 @@ def test_alarm_without_action_is_reported() -> None:
     assert findings[0].startswith("Orphan: Alarm paging") and "no alarm action" in findings[0]
 
 
+def _composite(condition: str, actions: list[Any], **extra: Any) -> dict[str, Any]:
+    rule = {"Fn::Join": ["", ['ALARM("', {"Fn::GetAtt": [condition, "Arn"]}, '")']]}
+    properties = {"AlarmRule": rule, "AlarmActions": actions, **extra}
+    properties["Tags"] = [{"Key": "cashtrace:severity", "Value": "critical"}]
+    return {"Type": "AWS::CloudWatch::CompositeAlarm", "Properties": properties}
+
+
+def test_a_condition_of_a_paging_composite_alarm_needs_no_action_of_its_own() -> None:
+    stack = _stack({"NotVerified": _alarm([]), "Overdue": _composite("NotVerified", [{"Ref": "Critical"}])})
+    assert _findings(stack) == []
+
+
+def test_a_condition_of_a_composite_alarm_that_tells_nobody_is_reported() -> None:
+    silent = _stack({"NotVerified": _alarm([]), "Overdue": _composite("NotVerified", [])})
+    assert sorted(finding.split(":")[0] for finding in _findings(silent)) == ["NotVerified", "Overdue"]
+    muted = _stack(
+        {"NotVerified": _alarm([]), "Overdue": _composite("NotVerified", [{"Ref": "Critical"}], ActionsEnabled=False)}
+    )
+    assert [finding.split(":")[0] for finding in _findings(muted)] == ["NotVerified", "Overdue"]
+
+
 def test_alarm_with_actions_disabled_is_reported() -> None:
     findings = _findings(_stack({"Muted": _alarm([{"Ref": "Warning"}], "warning", ActionsEnabled=False)}))
     assert findings and "disabled" in findings[0]

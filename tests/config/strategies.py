@@ -60,7 +60,7 @@ def environment_configs(draw: st.DrawFn, name: str | None = None) -> Environment
         shipped,
         settings=EnvironmentSettings(
             name=env_name,
-            url=f"https://{env_name}.cashtrace.ng",
+            url=shipped.settings.url,
             requires_approval=production or draw(st.booleans()),
             secrets=(SecretReference(f"cashtrace/{env_name}/api-keys", "API_KEYS"),),
         ),

@@ -10,6 +10,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from cashtrace_constructs.config import DataConfig, EnvironmentConfig
+from cashtrace_constructs.config.data import restore_test_gap_hours
 from cashtrace_constructs.errors import DeploymentError, ErrorCode
 from stacks.environments import all_environments, prod, staging
 
@@ -85,3 +86,28 @@ def test_environments_keep_at_least_a_week_of_backups_and_prod_35_days() -> None
     assert retention["prod"] == 35
     production = prod().data
     assert production.multi_az and production.deletion_protection and production.vault_lock
+
+
+@pytest.mark.parametrize(
+    ("schedule", "gap_hours"),
+    [
+        ("cron(0 6 ? * SUN,WED *)", 96),
+        ("cron(0 6 ? * MON,TUE,WED,THU,FRI *)", 72),
+        ("cron(30 4 * * ? *)", 24),
+        ("rate(2 days)", 48),
+        ("cron(0 6 ? * SUN *)", 168),
+        ("cron(0 6 ? * MON-FRI *)", None),
+    ],
+)
+def test_the_longest_gap_between_restore_tests_is_read_from_the_schedule(schedule: str, gap_hours: int | None) -> None:
+    assert restore_test_gap_hours(schedule) == gap_hours
+
+
+def test_a_schedule_whose_first_verified_restore_could_come_after_the_alarm_may_page_is_refused() -> None:
+    # Weekly: a deploy just after the test day waits up to a week for its first test, but the
+    # overdue-restore alarm may page 6 days after the deploy.
+    error = refused(restore_test_schedule="cron(0 6 ? * SUN *)")
+    assert error.field == "staging.data.restore_test_schedule" and error.code is ErrorCode.CONFIG_INVALID
+    assert "pages on-call" in str(error)
+    assert refused(restore_test_schedule="cron(0 6 ? * MON-FRI *)").field == "staging.data.restore_test_schedule"
+    assert _with_data(restore_test_schedule="cron(0 6 ? * MON,THU *)").data.restore_test_schedule.endswith("THU *)")

@@ -57,7 +57,7 @@ def _simulate(settings: DeploymentHookConfig, check_timeout: int) -> tuple[bool,
     """
     clock = [0.0]
 
-    def slow_healthy_check(url: str, timeout_seconds: float) -> hook.HealthCheckResult:
+    def slow_healthy_check(url: str, timeout_seconds: float, connect_host: str | None = None) -> hook.HealthCheckResult:
         clock[0] += timeout_seconds
         return hook.HealthCheckResult("t", url, 200, timeout_seconds * 1000, True)
 

@@ -1,4 +1,4 @@
-"""An environment refuses monitoring thresholds out of range, unpinned images and out-of-region certificates."""
+"""An environment refuses monitoring thresholds out of range and unpinned images (TLS: test_endpoint_config)."""
 
 from __future__ import annotations
 
@@ -46,17 +46,6 @@ def test_percent_thresholds_outside_1_to_100_are_refused(percent: int) -> None:
         ({"grafana_cpu": 300}, "grafana_cpu", ErrorCode.RESOURCE_LIMIT),
         ({"evaluation_periods": 0}, "evaluation_periods", ErrorCode.CONFIG_INVALID),
         ({"grafana_plugins": ("bad plugin",)}, "grafana_plugins[0]", ErrorCode.CONFIG_INVALID),
-        ({"grafana_certificate_arn": "not-an-arn"}, "grafana_certificate_arn", ErrorCode.CONFIG_INVALID),
-        (
-            {
-                "grafana_certificate_arn": "arn:aws:acm:eu-west-1:123456789012:certificate/"
-                + "0" * 8
-                + "-0000-0000-0000-"
-                + "0" * 12
-            },
-            "grafana_certificate_arn",
-            ErrorCode.RESIDENCY_VIOLATION,
-        ),
     ],
 )
 def test_bad_values_are_refused_with_field_and_code(changes: dict[str, object], field: str, code: ErrorCode) -> None:

@@ -34,7 +34,6 @@ def _with_service(**changes: Any) -> EnvironmentConfig:
         ({"container_port": 80}, "prod.service.container_port", ErrorCode.CONFIG_INVALID),
         ({"repository_name": "Not/A Repo"}, "prod.service.repository_name", ErrorCode.CONFIG_INVALID),
         ({"repository_account": "pipeline"}, "prod.service.repository_account", ErrorCode.CONFIG_INVALID),
-        ({"certificate_arn": "arn:aws:iam::1:role/x"}, "prod.service.certificate_arn", ErrorCode.CONFIG_INVALID),
         ({"alarm_period_seconds": 90}, "prod.service.alarm_period_seconds", ErrorCode.CONFIG_INVALID),
         (
             {"health_check_grace_period_seconds": 5},

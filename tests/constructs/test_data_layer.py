@@ -22,6 +22,16 @@ def only(template: dict[str, Any], resource_type: str) -> tuple[str, dict[str, A
     return logical_id, resource["Properties"]
 
 
+def text(value: Any) -> str:
+    """A name as CloudFormation will build it, every other token rendered as JSON."""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, dict) and "Fn::Join" in value:
+        separator, parts = value["Fn::Join"]
+        return str(separator).join(text(part) for part in parts)
+    return json.dumps(value, sort_keys=True)
+
+
 def key_of(template: dict[str, Any], alias: str) -> str:
     for _, resource in of_type(template, "AWS::KMS::Alias"):
         if resource["Properties"]["AliasName"] == alias:
@@ -83,12 +93,14 @@ def test_database_log_groups_exist_first_encrypted(stack_name: str, templates: d
     template = templates[stack_name]
     db_id, db = only(template, "AWS::RDS::DBInstance")
     groups = {
-        r["Properties"]["LogGroupName"]: logical_id
+        text(r["Properties"]["LogGroupName"]): logical_id
         for logical_id, r in of_type(template, "AWS::Logs::LogGroup")
-        if isinstance(r["Properties"].get("LogGroupName"), str)
+        if "LogGroupName" in r["Properties"]
     }
+    # RDS names the groups after the instance identifier, which ends in the stack id's first block.
+    assert "AWS::StackId" in text(db["DBInstanceIdentifier"])
     for export in db["EnableCloudwatchLogsExports"]:
-        name = f"/aws/rds/instance/{db['DBInstanceIdentifier']}/{export}"
+        name = f"/aws/rds/instance/{text(db['DBInstanceIdentifier'])}/{export}"
         assert name in groups
         assert "KmsKeyId" in template["Resources"][groups[name]]["Properties"]
         assert groups[name] in template["Resources"][db_id]["DependsOn"]
@@ -167,7 +179,7 @@ def test_validation_lambda_runs_on_finished_restore_jobs(stack_name: str, templa
     function_id = rules[0]["Targets"][0]["Arn"]["Fn::GetAtt"][0]
     function = template["Resources"][function_id]["Properties"]
     assert function["Handler"] == "handler.handler"
-    assert function["Environment"]["Variables"]["EXPECTED_PARAMETER_GROUP"].startswith("cashtrace-")
+    assert text(function["Environment"]["Variables"]["EXPECTED_PARAMETER_GROUP"]).startswith("cashtrace-")
     policies = json.dumps([r["Properties"] for _, r in of_type(template, "AWS::IAM::Policy")])
     assert "backup:PutRestoreValidationResult" in policies and "rds:DescribeDBInstances" in policies
 
@@ -176,19 +188,37 @@ def test_validation_lambda_runs_on_finished_restore_jobs(stack_name: str, templa
 def test_missing_weekly_restore_alarms_when_no_data_arrives(
     stack_name: str, templates: dict[str, dict[str, Any]]
 ) -> None:
+    template = templates[stack_name]
     alarms = {
-        r["Properties"]["MetricName"]: r["Properties"]
-        for _, r in of_type(templates[stack_name], "AWS::CloudWatch::Alarm")
+        r["Properties"]["MetricName"]: (logical_id, r["Properties"])
+        for logical_id, r in of_type(template, "AWS::CloudWatch::Alarm")
         if "MetricName" in r["Properties"]
     }
-    missing = alarms["RestoreValidationSucceeded"]
+    missing_id, missing = alarms["RestoreValidationSucceeded"]
     assert missing["TreatMissingData"] == "breaching"
     assert missing["ComparisonOperator"] == "LessThanThreshold" and missing["Threshold"] == 1
     # The whole window CloudWatch allows (7 days) must pass without a verified restore.
     assert missing["Period"] * missing["EvaluationPeriods"] == 7 * 86400
     assert missing["DatapointsToAlarm"] == missing["EvaluationPeriods"]
     for metric in ("RestoreValidationFailed", "NumberOfRestoreJobsFailed", "NumberOfBackupJobsFailed"):
-        assert alarms[metric]["ComparisonOperator"] == "GreaterThanOrEqualToThreshold"
+        assert alarms[metric][1]["ComparisonOperator"] == "GreaterThanOrEqualToThreshold"
+
+    # It pages only through the composite, together with "the database is a week old".
+    assert "AlarmActions" not in missing
+    [(age_id, age)] = [
+        (logical_id, r["Properties"])
+        for logical_id, r in of_type(template, "AWS::CloudWatch::Alarm")
+        if r["Properties"].get("Namespace") == "AWS/RDS" and r["Properties"].get("Statistic") == "SampleCount"
+    ]
+    assert age["MetricName"] == "CPUUtilization"
+    assert age["Period"] * age["EvaluationPeriods"] == 7 * 86400 and age["DatapointsToAlarm"] == 7
+    # No datapoint before the database exists: a new stack's first days never count as "a week old".
+    assert age["TreatMissingData"] == "notBreaching" and "AlarmActions" not in age
+    [(_, composite)] = list(of_type(template, "AWS::CloudWatch::CompositeAlarm"))
+    rule = json.dumps(composite["Properties"]["AlarmRule"])
+    assert f'"{missing_id}"' in rule and f'"{age_id}"' in rule and " AND " in rule
+    assert composite["Properties"]["AlarmActions"] == composite["Properties"]["OKActions"]
+    assert {"Key": "cashtrace:severity", "Value": "critical"} in composite["Properties"]["Tags"]
 
 
 @pytest.mark.parametrize("stack_name", ENVIRONMENT_STACKS)

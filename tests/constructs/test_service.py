@@ -115,7 +115,8 @@ def test_load_balancer_has_waf_access_logs_and_a_restricted_test_listener(templa
         for rule in group["Properties"].get("SecurityGroupIngress", [])
         if rule.get("CidrIp") == "0.0.0.0/0"
     ]
-    assert {rule["FromPort"] for rule in open_rules} == {80}
+    # HTTPS only: port 80 is not open to anyone (checkov CKV_AWS_260).
+    assert {rule["FromPort"] for rule in open_rules} == {443}
 
 
 def test_access_log_bucket_is_private_tls_only_and_versioned(templates: Templates) -> None:

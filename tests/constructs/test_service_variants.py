@@ -1,4 +1,4 @@
-"""`BlueGreenService` with settings no environment uses yet: a TLS certificate, and a sidecar of its own."""
+"""`BlueGreenService` with settings no shipped environment uses: plain HTTP (dev may ask), a sidecar of its own."""
 
 from __future__ import annotations
 
@@ -20,7 +20,6 @@ from stacks.environments import staging
 from tests.synth import make_app, stack_in_region
 
 pytestmark = pytest.mark.synth
-CERTIFICATE = "arn:aws:acm:af-south-1:123456789012:certificate/0f6a3c1e-1111-2222-3333-444455556666"
 
 
 def _props(**changes: Any) -> BlueGreenServiceProps:
@@ -33,7 +32,7 @@ def _props(**changes: Any) -> BlueGreenServiceProps:
     network = Network(stack, "Network", props=NetworkProps(config=config.infrastructure.networking, encryption_key=key))
     props = BlueGreenServiceProps(
         environment_name="staging",
-        service=dataclasses.replace(config.service, certificate_arn=CERTIFICATE),
+        service=config.service,
         size=api.size,
         scaling=api.auto_scaling,
         strategy=config.deployment_strategy,
@@ -43,7 +42,7 @@ def _props(**changes: Any) -> BlueGreenServiceProps:
         task_subnets=network.application_subnets,
         load_balancer_subnets=network.public_subnets,
         test_client_cidrs=["10.20.0.0/16"],
-        public_host="staging.cashtrace.ng",
+        tls=None,
     )
     return dataclasses.replace(props, **changes)
 
@@ -61,23 +60,30 @@ def template() -> dict[str, Any]:
     return Template.from_stack(stack).to_json()  # type: ignore[no-any-return]
 
 
-def test_certificate_turns_on_https_with_a_redirect(template: dict[str, Any]) -> None:
+def test_without_tls_both_listeners_serve_plain_http_and_nothing_redirects(template: dict[str, Any]) -> None:
     listeners = {
         r["Properties"]["Port"]: r["Properties"] for _, r in of_type(template, "AWS::ElasticLoadBalancingV2::Listener")
     }
-    assert listeners[443]["Protocol"] == "HTTPS" and listeners[443]["Certificates"] == [{"CertificateArn": CERTIFICATE}]
-    assert listeners[80]["DefaultActions"][0]["Type"] == "redirect"
-    assert listeners[80]["DefaultActions"][0]["RedirectConfig"]["Port"] == "443"
-    assert listeners[9443]["Protocol"] == "HTTPS"
+    assert set(listeners) == {80, 9443}
+    assert {listener["Protocol"] for listener in listeners.values()} == {"HTTP"}
+    assert all("Certificates" not in listener and "SslPolicy" not in listener for listener in listeners.values())
+    [(_, group)] = [
+        (logical_id, r)
+        for logical_id, r in of_type(template, "AWS::EC2::SecurityGroup")
+        if "LoadBalancer" in logical_id
+    ]
+    assert [rule["FromPort"] for rule in group["Properties"]["SecurityGroupIngress"]] == [80]
 
 
-def test_with_tls_the_deploy_hook_checks_the_public_host_over_https(template: dict[str, Any]) -> None:
-    [hook] = [
-        r["Properties"]
+def test_without_tls_the_deploy_hook_calls_the_load_balancer_itself(template: dict[str, Any]) -> None:
+    [variables] = [
+        r["Properties"]["Environment"]["Variables"]
         for _, r in of_type(template, "AWS::Lambda::Function")
         if "TEST_URL" in r["Properties"].get("Environment", {}).get("Variables", {})
     ]
-    assert hook["Environment"]["Variables"]["TEST_URL"] == "https://staging.cashtrace.ng:9443/health"
+    assert "TEST_CONNECT_HOST" not in variables
+    url = json.dumps(variables["TEST_URL"])
+    assert url.startswith('{"Fn::Join"') and '"http://"' in url and "DNSName" in url and ":9443/health" in url
 
 
 def test_sidecar_is_not_essential_and_keeps_the_rules_green(template: dict[str, Any]) -> None:

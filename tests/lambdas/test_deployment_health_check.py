@@ -132,10 +132,10 @@ def test_one_failure_below_the_threshold_is_tolerated(
     calls = {"n": 0}
     real = hook.check_once
 
-    def flaky(url: str, timeout: float) -> hook.HealthCheckResult:
+    def flaky(url: str, timeout: float, connect_host: str | None = None) -> hook.HealthCheckResult:
         calls["n"] += 1
         server.mode = "error" if calls["n"] == 1 else "ok"  # type: ignore[attr-defined]
-        return real(url, timeout)
+        return real(url, timeout, connect_host)
 
     monkeypatch.setattr(hook, "check_once", flaky)
     _configure(monkeypatch, f"http://127.0.0.1:{server.server_port}/health", failures="2")

@@ -15,17 +15,17 @@ from aws_cdk import aws_sqs as sqs
 from aws_cdk.cx_api import CloudAssembly
 from cdk_nag import AwsSolutionsChecks
 
+from cashtrace_constructs.config import EndpointConfig
 from cashtrace_constructs.errors import DeploymentError, ErrorCode
 from stacks.acknowledgments import NagAcknowledgment, apply, audited
 from stacks.acknowledgments.audit import UNUSED_ACKNOWLEDGMENT, suppressing
-from stacks.acknowledgments.rules import nist_and_pci, solutions
+from stacks.acknowledgments.rules import PLAIN_HTTP_LISTENER, nist_and_pci, solutions
 from stacks.app import build_app
-from stacks.environments import staging
+from stacks.environments import dev
 from tests.synth import make_app, stack_in_region, unacknowledged, validation_report
 
 S1 = solutions("S1")  # the bucket's finding: no server access logs
 SQS3 = solutions("SQS3")  # the queue's finding: no dead-letter queue
-CERTIFICATE = "arn:aws:acm:af-south-1:123456789012:certificate/0f6a3c1e-1111-2222-3333-444455556666"
 NAG_NAMESPACES = ("AwsSolutions::", "NIST.800.53.R5::", "PCI.DSS.321::")
 
 
@@ -172,22 +172,26 @@ def test_every_acknowledgment_of_the_real_app_suppresses_a_finding_cdk_reports(
 
 
 @pytest.mark.synth
-def test_certificates_switch_the_listener_acknowledgments(tmp_path: Path) -> None:
-    """The shipped environments have no certificates; with them the plain-HTTP entries go and the
-    redirect listener's comes, and the stack still passes every pack with no unused entry."""
-    config = staging()
-    config = dataclasses.replace(
-        config,
-        service=dataclasses.replace(config.service, certificate_arn=CERTIFICATE),
-        monitoring=dataclasses.replace(config.monitoring, grafana_certificate_arn=CERTIFICATE),
-    )
+def test_plain_http_switches_on_the_listener_acknowledgments(tmp_path: Path) -> None:
+    """The shipped environments serve TLS and acknowledge nothing about it; dev on explicit plain HTTP
+    gets exactly the plain-HTTP entries, and the stack still passes every pack with no unused entry."""
+    config = dataclasses.replace(dev(), endpoint=EndpointConfig(domain_name="dev.cashtrace.ng", plain_http=True))
     app = make_app(tmp_path, report_only=True)
     build_app(app, [config], with_pipeline=False)
     app.synth()
     report = validation_report(tmp_path)
     assert unacknowledged(report) == []
+    plain_http = ("Api/LoadBalancer/ProductionListener/Resource", "Api/LoadBalancer/TestListener/Resource")
     suppressed = _suppressed_at(report)
-    redirect = f"{config.stack_name}/Api/LoadBalancer/Redirect80To443/Resource"
-    assert {rule for path, rule in suppressed if path == redirect} == set(nist_and_pci("ELBv2ACMCertificateRequired"))
-    plain_http = ("ProductionListener/Resource", "TestListener/Resource", "Grafana/LoadBalancer/Http/Resource")
-    assert not [path for path, _ in suppressed if path.endswith(plain_http)]
+    for listener in (*plain_http, "Grafana/LoadBalancer/Http/Resource"):
+        path = f"{config.stack_name}/{listener}"
+        assert {rule for at, rule in suppressed if at == path} >= set(PLAIN_HTTP_LISTENER), path
+
+
+# The load-balancer TLS rules of the packs (CloudFront's own TLS policy, CFR4, is the storage capability's).
+LISTENER_TLS_RULES = frozenset({*PLAIN_HTTP_LISTENER, *nist_and_pci("ELBTlsHttpsListenersOnly")})
+
+
+def test_no_stack_of_the_real_app_acknowledges_a_listener_tls_finding(cloud_assembly: CloudAssembly) -> None:
+    tls = [(path, rule) for path, rule in _recorded_acknowledgments(cloud_assembly) if rule in LISTENER_TLS_RULES]
+    assert tls == []

@@ -170,15 +170,12 @@ def test_integration_tests_call_the_staging_url_from_its_stack_output(
     assert url["value"].endswith(".ServiceUrl}") or "ServiceUrl" in url["value"]
     smoke = _project(template, "Prod", "SmokeTests", stages)
     assert "tests/smoke" in json.loads(smoke["Source"]["BuildSpec"])["phases"]["build"]["commands"][0]
-    # No certificate is configured yet, so the tests call the API load balancer itself over HTTP.
-    for name in ("CashTrace-Staging", "CashTrace-Prod"):
-        value = templates[name]["Outputs"]["ServiceUrl"]["Value"]
-        (load_balancer,) = [
-            i
-            for i, _ in of_type(templates[name], "AWS::ElasticLoadBalancingV2::LoadBalancer")
-            if _["Properties"].get("Scheme") == "internet-facing"
-        ]
-        assert value == {"Fn::Join": ["", ["http://", {"Fn::GetAtt": [load_balancer, "DNSName"]}]]}
+    # The tests (and the deployment record) call each environment's HTTPS domain.
+    for name, url in (
+        ("CashTrace-Staging", "https://staging.cashtrace.ng"),
+        ("CashTrace-Prod", "https://app.cashtrace.ng"),
+    ):
+        assert templates[name]["Outputs"]["ServiceUrl"]["Value"] == url
 
 
 def test_failures_and_pending_approvals_notify_an_encrypted_topic(template: dict[str, Any]) -> None:
@@ -195,6 +192,35 @@ def test_failures_and_pending_approvals_notify_an_encrypted_topic(template: dict
     ]
     # Not available in af-south-1: CloudFormation would reject the stack.
     assert not list(of_type(template, "AWS::CodeStarNotifications::NotificationRule"))
+
+
+def test_notifications_reach_the_configured_addresses_as_sentences_with_a_link(template: dict[str, Any]) -> None:
+    ((topic_id, _),) = list(of_type(template, "AWS::SNS::Topic"))
+    subscribers = [r["Properties"] for _, r in of_type(template, "AWS::SNS::Subscription")]
+    assert [(s["Protocol"], s["Endpoint"], s["TopicArn"]) for s in subscribers] == [
+        ("email", address, {"Ref": topic_id}) for address in environments.pipeline().notification_emails
+    ]
+    messages = {
+        r["Properties"]["EventPattern"]["detail"]["state"][0]: json.dumps(
+            r["Properties"]["Targets"][0]["InputTransformer"]
+        )
+        for _, r in of_type(template, "AWS::Events::Rule")
+        if r["Properties"]["Targets"][0]["Arn"] == {"Ref": topic_id}
+    }
+    assert "waits for approval" in messages["STARTED"] and "FAILED" in messages["FAILED"]
+    assert all("console.aws.amazon.com/codesuite/codepipeline" in message for message in messages.values())
+
+
+def test_the_pipeline_stack_outputs_what_github_and_a_first_release_need(template: dict[str, Any]) -> None:
+    outputs = template["Outputs"]
+    (role,) = [i for i, r in of_type(template, "AWS::IAM::Role") if "ReleaseRole" in i]
+    (bucket,) = [i for i, _ in of_type(template, "AWS::S3::Bucket") if i.startswith("Source")]
+    (repository,) = [i for i, _ in of_type(template, "AWS::ECR::Repository")]
+    assert outputs["GitHubReleaseRoleArn"]["Value"] == {"Fn::GetAtt": [role, "Arn"]}
+    assert outputs["SourceBucketName"]["Value"] == {"Ref": bucket}
+    uri = json.dumps(outputs["ReleaseRepositoryUri"]["Value"])
+    assert ".dkr.ecr." in uri and f'{{"Ref": "{repository}"}}' in uri
+    assert "NotificationsTopicArn" in outputs
 
 
 def test_deployment_record_table_is_encrypted_recoverable_and_protected(template: dict[str, Any]) -> None:
@@ -309,3 +335,19 @@ def test_promoted_environments_forward_codedeploy_events_to_the_pipeline_account
                 if "events:PutEvents" in json.dumps(p)
             ]
             assert managed == [[{"Action": "events:PutEvents", "Effect": "Allow", "Resource": target["Arn"]}]]
+
+
+def test_the_pipelines_own_synth_renders_the_stacks_it_was_deployed_with(template: dict[str, Any]) -> None:
+    (variables,) = [
+        {v["Name"]: v["Value"] for v in project["Properties"]["Environment"].get("EnvironmentVariables", [])}
+        for _, project in of_type(template, "AWS::CodeBuild::Project")
+        if "make synth" in project["Properties"]["Source"].get("BuildSpec", "")
+    ]
+    configs = {config.name: config for config in environments.all_environments()}
+    for name in ("staging", "prod"):
+        zone = configs[name].endpoint.hosted_zone
+        assert zone is not None and variables[f"CASHTRACE_{name.upper()}_HOSTED_ZONE_ID"] == zone.zone_id
+        assert variables[f"CASHTRACE_{name.upper()}_ACCOUNT"] == configs[name].infrastructure.account
+    assert variables["CASHTRACE_NOTIFICATION_EMAILS"] == ",".join(environments.pipeline().notification_emails)
+    # Read back by stacks/environments.py, they give the same configs.
+    assert environments.prod({"hosted-zone-id.prod": variables["CASHTRACE_PROD_HOSTED_ZONE_ID"]}) == configs["prod"]
