@@ -314,9 +314,10 @@ def _external(stack: Stack, owner: Mapping[str, str], nodes: dict[str, Node]) ->
         for target in properties(rule).get("Targets") or []:
             arn = target.get("Arn")
             if isinstance(arn, str) and ":event-bus/" in arn:
-                account = arn.split(":")[4]
-                key = _key(f"external bus {account}")
-                nodes.setdefault(key, Node(key, f"event bus of account {account}", external=True))
+                # Named by relation, not number: account ids differ per deployment (and stay out of docs).
+                where = "this account" if arn.split(":")[4] == stack.account else "another account"
+                key = _key(f"external bus {where}")
+                nodes.setdefault(key, Node(key, f"event bus of {where}", external=True))
                 if logical_id in owner:
                     yield Edge(owner[logical_id], key, "events")
 
