@@ -179,7 +179,9 @@ def mermaid(stack: Stack) -> str:
 def summary(stack: Stack) -> dict[str, int]:
     """How much the diagram condenses: template resources -> capability nodes and flows."""
     graph = build_graph(stack)
-    return {"resources": len(stack.resources), "nodes": len(graph.nodes), "flows": len(graph.edges)}
+    # CDK's version-reporting resource exists in CLI synths only; the count must not depend on how we synthesized.
+    resources = [r for r in stack.resources.values() if r.get("Type") != "AWS::CDK::Metadata"]
+    return {"resources": len(resources), "nodes": len(graph.nodes), "flows": len(graph.edges)}
 
 
 __all__ = ["label", "mermaid", "of_type", "references", "render", "summary"]
