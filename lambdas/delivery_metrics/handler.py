@@ -10,10 +10,10 @@ What counts:
   `deploymentGroup`); where an environment has none, each CodeDeploy rollout that is not a rollback.
 - A failed approval never deployed anything: in an approval-gated environment, a failed change
   without an approver is a rejection, not a change.
-- A failure starts when the first CodeDeploy rollout inside the failed change failed (else when the
-  change failed) and ends when any later deployment of that environment succeeded: the automatic
-  rollback, or a fix rolled forward. Records are state, not events, so the order they were written
-  in does not matter.
+- A failure starts when the first CodeDeploy rollout of the failed change failed (a rollout that
+  failed after the previous change finished), else when the change failed; it ends when any later
+  deployment of that environment succeeded: the automatic rollback, or a fix rolled forward.
+  Records are state, not events, so the order they were written in does not matter.
 """
 
 from __future__ import annotations
@@ -173,18 +173,23 @@ def compute(
     recovered = sorted(d.completed_at for d in mine if d.status == SUCCEEDED and d.completed_at)
     for failure in failures:
         assert failure.completed_at is not None
-        began = failure.completed_at
-        if not failure.rollout and failure.started_at:
-            inside = [
-                d.completed_at
-                for d in mine
-                if d.rollout
-                and d.status in FAILED
-                and d.completed_at
-                and d.started_at
-                and failure.started_at <= d.started_at <= failure.completed_at
-            ]
-            began = min(inside, default=began)
+        ended = failure.completed_at
+        # This change's rollouts failed after the previous change finished (a start time recorded
+        # from a late event can be wrong; completion times are not).
+        previous = max(
+            (d.completed_at for d in changes if d is not failure and d.completed_at and d.completed_at < ended),
+            default=None,
+        )
+        inside = [
+            d.completed_at
+            for d in mine
+            if d.rollout
+            and d.status in FAILED
+            and d.completed_at
+            and d.completed_at <= ended
+            and (previous is None or d.completed_at > previous)
+        ]
+        began = min(inside, default=ended)
         restored = next((time for time in recovered if time >= began and time <= until), None)
         if restored is None:
             unrestored += 1

@@ -69,7 +69,8 @@ def _duration(seconds: float | None) -> str:
     return f"{seconds / 60:.0f} min"
 
 
-def report(results: Sequence[DeliveryMetrics], out: TextIO = sys.stdout) -> None:
+def report(results: Sequence[DeliveryMetrics], out: TextIO | None = None) -> None:
+    out = out or sys.stdout
     window = results[0].window_days if results else 0
     print(f"Delivery metrics over the last {window:.0f} days (changes finished in the window)", file=out)
     header = f"{'environment':<12}{'deploys/wk':>11}{'lead time':>11}{'pipeline':>10}{'fail rate':>11}{'restore':>10}"

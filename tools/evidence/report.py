@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess  # nosec B404 - fixed argv, no shell
 from collections.abc import Sequence
@@ -102,7 +103,7 @@ def build(
     if budget is not None and not budget["within_budget"]:
         problems.append("over a timing budget (make budgets)")
     present_types = sorted({str(resource.get("Type")) for resource in stack.resources.values()})
-    return {
+    report = {
         "schemaVersion": SCHEMA_VERSION,
         "environment": environment,
         "stack": stack.stack_name,
@@ -125,3 +126,5 @@ def build(
         "scanners": scanners.as_json(),
         "budgets": budget,
     }
+    # JSON types only (tuples become lists), as a reader of the .json file sees it.
+    return dict(json.loads(json.dumps(report)))
