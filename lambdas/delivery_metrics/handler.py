@@ -152,8 +152,7 @@ def compute(
     lead_times, unknown = [], 0
     for change in successes:
         committed = change.committed_at or (commit_time(change.commit_sha) if change.commit_sha else None)
-        assert change.completed_at is not None
-        if committed is None or committed > change.completed_at:
+        if committed is None or change.completed_at is None or committed > change.completed_at:
             unknown += 1
         else:
             lead_times.append((change.completed_at - committed).total_seconds())
@@ -172,8 +171,9 @@ def compute(
     restore_times, unrestored = [], 0
     recovered = sorted(d.completed_at for d in mine if d.status == SUCCEEDED and d.completed_at)
     for failure in failures:
-        assert failure.completed_at is not None
         ended = failure.completed_at
+        if ended is None:  # finished changes always have one; mypy cannot know
+            continue
         # This change's rollouts failed after the previous change finished (a start time recorded
         # from a late event can be wrong; completion times are not).
         previous = max(

@@ -74,6 +74,8 @@ def rule_results(assembly: Assembly, stack: Stack, rules: Sequence[Rule]) -> dic
     for finding in evaluate(rules, [s.synthesized() for s in assembly.stacks]):
         if _relevant(finding, stack):
             found[finding.rule_id].append(str(finding))
+    # A construct path belongs to the stack with the longest matching id (staged stacks sit inside the pipeline's).
+    owners = sorted(assembly.stacks, key=lambda s: len(s.hierarchical_id), reverse=True)
     for report in assembly.validation_report.get("pluginReports", []):
         if report.get("pluginName") != PLUGIN:
             continue
@@ -81,7 +83,8 @@ def rule_results(assembly: Assembly, stack: Stack, rules: Sequence[Rule]) -> dic
             for construct in violation.get("violatingConstructs", []):
                 path = str(construct.get("constructPath", ""))
                 text = f"[{violation['ruleName']}] {path}: {violation.get('description', '')}"
-                relevant = path.split("/", 1)[0] in (stack.hierarchical_id, "CashTrace-Pipeline")
+                owner = next((s for s in owners if f"{path}/".startswith(f"{s.hierarchical_id}/")), None)
+                relevant = owner is not None and owner.environment in (stack.environment, "pipeline")
                 if relevant and text not in found.setdefault(violation["ruleName"], []):
                     found[violation["ruleName"]].append(text)
     return {rule.rule_id: RuleResult(rule.rule_id, rule.description, tuple(found[rule.rule_id])) for rule in rules}

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
+import pytest
+
 from cashtrace_constructs.checks.template import of_type, properties
 from tests.tools.evidence.assemblies import stack_of
 from tools.evidence.assembly import ROOT, Assembly
 from tools.evidence.diagram import mermaid, render, summary
-from tools.evidence.docs import expected_files, stale
+from tools.evidence.docs import END, START, expected_files, main, stale
 from tools.evidence.graph import USERS, Graph, build_graph
 
 
@@ -87,3 +91,18 @@ def test_permissions_and_network_rules_become_labelled_flows_between_top_level_c
     graph = build_graph(stack_of(template, metadata=metadata))
     assert set(graph.nodes) == {"Orders", "Worker"}
     assert edge(graph, "Worker", "Orders") == "messages"
+
+
+def test_a_missing_or_edited_page_is_stale_and_the_check_says_so(
+    assembly: Assembly, app_outdir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (tmp_path / "README.md").write_text(f"# Title\n\n{START}\nhand-drawn\n{END}\n\nmore\n")
+    assert {path.relative_to(tmp_path).as_posix() for path in stale(assembly, tmp_path)} == {
+        "README.md", "docs/diagrams/dev.md", "docs/diagrams/staging.md", "docs/diagrams/prod.md"
+    }  # fmt: skip
+    readme = expected_files(assembly, tmp_path)[tmp_path / "README.md"]
+    assert readme.startswith("# Title\n\n") and readme.endswith("\n\nmore\n") and "hand-drawn" not in readme
+    (tmp_path / "README.md").write_text("no markers")
+    with pytest.raises(LookupError):
+        expected_files(assembly, tmp_path)
+    assert main(["--check", "--out", str(app_outdir)]) == 0
