@@ -6,7 +6,7 @@ export PATH := $(CURDIR)/node_modules/.bin:$(CURDIR)/$(VENV)/bin:$(PATH)
 PYTHON := $(VENV)/bin/python
 PYTEST_ARGS ?=
 
-.PHONY: synth test property-test snapshot-check lint workflow-lint typecheck security bench bench-breakdown snapshot-update budgets clean
+.PHONY: synth test property-test snapshot-check lint workflow-lint typecheck security bench bench-breakdown snapshot-update budgets evidence diagrams delivery-report clean
 
 $(VENV)/.installed: pyproject.toml
 	python3 -m venv $(VENV)
@@ -77,6 +77,22 @@ bench-breakdown: deps
 ## Worst-case rollback and scale-out seconds per environment (the Property 5 / 9 timing model).
 budgets: deps
 	CDK_VALIDATION=false $(PYTHON) -m tools.budgets
+
+## Evidence of each environment (`make evidence ENV=prod`; default all): cdk.out/evidence/<env>.md, .json,
+## .junit.xml, from cdk.out when it is fresh, else from one synth. Exit 1 when the evidence shows a failure.
+## ENV counts only from the command line: some shells export an unrelated ENV.
+EVIDENCE_ENVIRONMENTS = $(if $(filter command line,$(origin ENV)),$(ENV),dev staging prod)
+evidence: deps
+	$(PYTHON) -m tools.evidence $(foreach env,$(EVIDENCE_ENVIRONMENTS),--env $(env))
+
+## Regenerates docs/diagrams/<env>.md and the README's diagrams from the synthesized app.
+diagrams: deps
+	$(PYTHON) -m tools.evidence.docs
+
+## Deployment frequency, lead time, change failure rate and time to restore from the deployment record
+## (credentials of the pipeline account; TABLE=<name> or found in the CashTrace-Pipeline stack; DAYS=30).
+delivery-report: deps
+	$(PYTHON) -m tools.delivery_report $(if $(TABLE),--table $(TABLE)) $(if $(DAYS),--days $(DAYS))
 
 clean:
 	rm -rf cdk.out .pytest_cache .coverage

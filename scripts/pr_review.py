@@ -1,5 +1,7 @@
-"""Writes the pull-request review comment: `cdk diff` of each stack against the base branch's synth,
-and which template snapshots the change touches. Needs no AWS credentials (`cdk diff --template`)."""
+"""Writes the pull-request review comment: stores the change replaces or removes (first), resources
+added/removed/replaced/modified by type, the architecture diagram of each changed environment, the
+`cdk diff` of each stack against the base branch's synth, and which template snapshots the change
+touches. Needs no AWS credentials (`cdk diff --template`). Run as `python -m scripts.pr_review`."""
 
 from __future__ import annotations
 
@@ -7,10 +9,16 @@ import argparse
 import json
 import subprocess  # nosec B404 - fixed argv of our own tools, no shell
 import sys
+from collections.abc import Mapping, Sequence
 from pathlib import Path
+
+from tools.evidence.assembly import Assembly, Stack
+from tools.evidence.changes import ADDED, MODIFIED, REMOVED, REPLACED, Change, compare, counts_by_type, data_loss_risks
+from tools.evidence.diagram import mermaid
 
 # GitHub refuses comments over 65,536 characters; keep room for the headings.
 MAX_DIFF_CHARS = 20_000
+MAX_BODY_CHARS = 60_000
 MARKER = "<!-- cashtrace-pr-review -->"
 
 
@@ -52,8 +60,98 @@ def snapshot_changes(base_sha: str) -> str:
     return result.stdout.strip() or "No snapshot changed."
 
 
-def render(diffs: dict[str, str], removed: list[str], snapshots: str) -> str:
+def _top_level(outdir: Path) -> dict[str, Stack]:
+    if not (outdir / "manifest.json").exists():
+        return {}
+    # The pipeline's staged copies are built from the same code as the top-level stacks.
+    return {stack.hierarchical_id: stack for stack in Assembly.load(outdir).stacks if "/" not in stack.hierarchical_id}
+
+
+def _paths(stack: Stack | None) -> dict[str, str]:
+    return {logical_id: stack.name_of(logical_id) for logical_id in stack.paths} if stack else {}
+
+
+def resource_changes(base_out: Path, head_out: Path) -> dict[str, list[Change]]:
+    """Top-level stack -> what the head does to its resources, compared with the base."""
+    base, head = _top_level(base_out), _top_level(head_out)
+    return {
+        name: compare(
+            base[name].template if name in base else None,
+            head[name].template if name in head else None,
+            base_paths=_paths(base.get(name)),
+            head_paths=_paths(head.get(name)),
+            region=(head.get(name) or base[name]).region,
+        )
+        for name in sorted(set(base) | set(head))
+    }
+
+
+def diagrams(head_out: Path, changed: Sequence[str]) -> dict[str, str]:
+    """The head's diagram of each changed environment stack."""
+    head = _top_level(head_out)
+    return {
+        name: mermaid(head[name])
+        for name in changed
+        if name in head and head[name].environment not in ("pipeline",) and head[name].resources
+    }
+
+
+def _risk_lines(changes: Mapping[str, list[Change]]) -> list[str]:
+    risks = [(stack, change) for stack, items in changes.items() for change in data_loss_risks(items)]
+    if not risks:
+        return [
+            "No store (database, cache, bucket, secret, table, file system, log group, vault, key) is "
+            "replaced or removed.",
+            "",
+        ]
+    lines = [
+        "> [!CAUTION]",
+        f"> **{len(risks)} stateful resource(s) replaced or removed.** A replacement is a new, empty resource; "
+        "the old one and its data are kept or deleted as its policy says:",
+    ]
+    for stack, change in risks:
+        why = f": {change.reason}" if change.reason else ""
+        lines.append(
+            f"> - **{stack}** `{change.path}` ({change.resource_type}) **{change.action}**{why}; "
+            f"old resource: {change.old_resource}"
+        )
+    return [*lines, ""]
+
+
+def _count_lines(changes: Mapping[str, list[Change]]) -> list[str]:
+    rows = [
+        f"| {stack} | {kind} | {n[ADDED]} | {n[REMOVED]} | {n[REPLACED]} | {n[MODIFIED]} |"
+        for stack, items in changes.items()
+        for kind, n in counts_by_type(items).items()
+    ]
+    if not rows:
+        return ["No resource changes.", ""]
+    header = ["| Stack | Type | Added | Removed | Replaced | Modified |", "|---|---|---|---|---|---|"]
+    return ["### Resources by type", "", *header, *rows, ""]
+
+
+def render(
+    diffs: dict[str, str],
+    removed: list[str],
+    snapshots: str,
+    *,
+    changes: Mapping[str, list[Change]] | None = None,
+    pictures: Mapping[str, str] | None = None,
+) -> str:
     lines = [MARKER, "## Infrastructure review", ""]
+    if changes is not None:
+        lines += _risk_lines(changes) + _count_lines(changes)
+    for stack, picture in sorted((pictures or {}).items()):
+        lines += [
+            f"<details><summary><b>{stack}</b>: architecture after this change</summary>",
+            "",
+            picture,
+            "",
+            "</details>",
+            "",
+        ]
+    budget = MAX_BODY_CHARS - len("\n".join(lines)) - 2_000
+    clip = max(1_000, min(MAX_DIFF_CHARS, budget // max(1, len(diffs))))
     for stack, diff in sorted(diffs.items()):
         changed = "There were no differences" not in diff
         lines += [
@@ -61,7 +159,7 @@ def render(diffs: dict[str, str], removed: list[str], snapshots: str) -> str:
             f"{'changes' if changed else 'no change'}</summary>",
             "",
             "```",
-            _clip(diff),
+            _clip(diff, clip),
             "```",
             "</details>",
             "",
@@ -72,8 +170,8 @@ def render(diffs: dict[str, str], removed: list[str], snapshots: str) -> str:
     return "\n".join(lines)
 
 
-def _clip(text: str) -> str:
-    return text if len(text) <= MAX_DIFF_CHARS else text[:MAX_DIFF_CHARS] + "\n... (cut; see the job log)"
+def _clip(text: str, limit: int = MAX_DIFF_CHARS) -> str:
+    return text if len(text) <= limit else text[:limit] + "\n... (cut; see the job log)"
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -84,7 +182,12 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     base, head = stack_templates(args.base_out), stack_templates(args.head_out)
     diffs = {stack: cdk_diff(args.head_out, stack, base.get(stack)) for stack in head}
-    sys.stdout.write(render(diffs, sorted(set(base) - set(head)), snapshot_changes(args.base_sha)))
+    changes = resource_changes(args.base_out, args.head_out)
+    pictures = diagrams(args.head_out, [stack for stack, items in changes.items() if items])
+    body = render(
+        diffs, sorted(set(base) - set(head)), snapshot_changes(args.base_sha), changes=changes, pictures=pictures
+    )
+    sys.stdout.write(body)
     return 0
 
 

@@ -13,6 +13,7 @@ from typing import Any
 from aws_cdk import CfnOutput, CfnResource, Duration, Environment, RemovalPolicy, Stack, pipelines
 from aws_cdk import aws_codepipeline as codepipeline
 from aws_cdk import aws_codepipeline_actions as codepipeline_actions
+from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_events as events
 from aws_cdk import aws_events_targets as targets
 from aws_cdk import aws_iam as iam
@@ -23,6 +24,7 @@ from aws_cdk import aws_sns_subscriptions as subscriptions
 from constructs import Construct
 
 from cashtrace_constructs.config import EnvironmentConfig, Ownership, PipelineConfig
+from cashtrace_constructs.delivery_metrics import DeliveryMetrics, DeliveryMetricsProps
 from cashtrace_constructs.deployment_record import DeploymentRecord, DeploymentRecordProps
 from cashtrace_constructs.errors import DeploymentError, ErrorCode
 from cashtrace_constructs.github_oidc import GitHubOidcAccess, GitHubOidcAccessProps
@@ -159,6 +161,18 @@ class CashTracePipelineStack(Stack):
                 stage_environments={stage.stage_name: name for name, stage in self.stages.items()},
                 approval_environments=self.approval_stages,
                 environments=[by_name[name] for name in config.promotion],
+            ),
+        )
+        self.delivery_metrics = DeliveryMetrics(
+            self,
+            "DeliveryMetrics",
+            props=DeliveryMetricsProps(
+                table=self.deployment_record.table,
+                vpc=self.deployment_record.vpc,
+                subnets=ec2.SubnetSelection(subnet_type=ec2.SubnetType.PRIVATE_ISOLATED),
+                encryption_key=self.key,
+                environments=list(config.promotion),
+                approval_gated=[name for name in config.promotion if by_name[name].settings.requires_approval],
             ),
         )
         # GitHub's main branch pushes release images here and hands the source to the pipeline (CI).

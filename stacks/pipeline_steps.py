@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import re
 import tomllib
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +26,8 @@ BUILD_IMAGE = codebuild.LinuxBuildImage.STANDARD_7_0
 # CodeBuild standard 7.0 runtimes; pyproject allows 3.11-3.12 and jsii needs the Node 22 that
 # `npm ci` installs from package-lock.json (node_modules/.bin/node).
 RUNTIME_VERSIONS = {"python": "3.11", "nodejs": "20"}
+# CodeBuild names the report group `<project name>-<this key>` and keeps each build's report.
+EVIDENCE_REPORT = "Evidence"
 
 
 def cdk_cli_version(package_json: Path = ROOT / "package.json") -> str:
@@ -64,13 +66,19 @@ def build_defaults() -> pipelines.CodeBuildOptions:
 
 
 def _step(
-    step_id: str, source: pipelines.IFileSetProducer, *, install: str, commands: Sequence[str], **options: Any
+    step_id: str,
+    source: pipelines.IFileSetProducer,
+    *,
+    install: str,
+    commands: Sequence[str],
+    reports: Mapping[str, Any] | None = None,
+    **options: Any,
 ) -> pipelines.CodeBuildStep:
     return pipelines.CodeBuildStep(
         step_id,
         input=source,
         partial_build_spec=codebuild.BuildSpec.from_object(
-            {"phases": {"install": {"runtime-versions": RUNTIME_VERSIONS}}}
+            {"phases": {"install": {"runtime-versions": RUNTIME_VERSIONS}}, **({"reports": reports} if reports else {})}
         ),
         install_commands=[install],
         commands=list(commands),
@@ -97,13 +105,21 @@ def deployment_values(environments: Sequence[EnvironmentConfig], config: Pipelin
 def synth_step(
     source: pipelines.IFileSetProducer, environments: Sequence[EnvironmentConfig], *, config: PipelineConfig
 ) -> pipelines.CodeBuildStep:
-    """The whole suite (with the coverage gate), then the CLI synth that cdk-nag, the region lock and our rules gate."""
+    """The whole suite (with the coverage gate), the CLI synth that cdk-nag, the region lock and our rules gate,
+    then the evidence of every environment (`make evidence`).
+
+    The evidence lands in cdk.out/evidence/, so it travels in the Synth step's output artifact with the
+    assembly it describes; its JUnit file is also this build's CodeBuild test report.
+    """
     return _step(
         "Synth",
         source,
         # `make deps` installs from the lock files: `npm ci` (CLI and Node 22) and the pinned venv.
         install="make deps",
-        commands=["make test", "make synth"],
+        commands=["make test", "make synth", f"make evidence ENV='{' '.join(e.name for e in environments)}'"],
+        reports={
+            EVIDENCE_REPORT: {"files": ["*.junit.xml"], "base-directory": "cdk.out/evidence", "file-format": "JUNITXML"}
+        },
         # The pipeline's own synth renders the stacks it was deployed with (accounts, TLS, addresses).
         env={**deployment_values(environments, config), "CI": "true"},
         primary_output_directory="cdk.out",

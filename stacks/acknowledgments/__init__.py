@@ -9,6 +9,7 @@ fail synthesis, so the list cannot hide a regression.
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 
 from aws_cdk import Stack
 
@@ -50,10 +51,17 @@ ENVIRONMENT: tuple[Capability, ...] = (
 )
 
 
+def _owned(entries: list[NagAcknowledgment], module: str) -> list[NagAcknowledgment]:
+    return [replace(entry, capability=module.rsplit(".", 1)[-1]) for entry in entries]
+
+
 def acknowledge_environment(stack: Stack, config: EnvironmentConfig) -> None:
     """Acknowledge the findings of one environment stack (top-level or inside a pipeline stage)."""
-    apply(stack, [entry for capability in ENVIRONMENT for entry in capability(config, stack)])
+    apply(
+        stack,
+        [entry for capability in ENVIRONMENT for entry in _owned(capability(config, stack), capability.__module__)],
+    )
 
 
 def acknowledge_pipeline(stack: Stack, config: PipelineConfig) -> None:
-    apply(stack, pipeline_stack(config, stack))
+    apply(stack, _owned(pipeline_stack(config, stack), pipeline_stack.__module__))

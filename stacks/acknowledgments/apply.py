@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import fnmatch
 from collections.abc import Iterable
+from dataclasses import asdict
 
 from aws_cdk import Acknowledgment, Stack, Validations
 from constructs import IConstruct
 
 from cashtrace_constructs.errors import DeploymentError, ErrorCode
 from stacks.acknowledgments.rules import NagAcknowledgment
+
+ACKNOWLEDGMENTS_METADATA = "cashtrace:acknowledgments"
 
 
 class _Tree:
@@ -51,8 +54,14 @@ class _Tree:
 
 
 def apply(stack: Stack, entries: Iterable[NagAcknowledgment]) -> None:
-    """Acknowledge each entry on every construct its path matches; refuse a path that matches none."""
+    """Acknowledge each entry on every construct its path matches; refuse a path that matches none.
+
+    The entries are also recorded, with their capability, as one `ACKNOWLEDGMENTS_METADATA` entry
+    of the stack in the cloud assembly, where `make evidence` reads them.
+    """
     tree = _Tree(stack)
+    entries = list(entries)
+    stack.node.add_metadata(ACKNOWLEDGMENTS_METADATA, [asdict(entry) for entry in entries])
     for entry in entries:
         targets = tree.matching(entry.path)
         if not targets:

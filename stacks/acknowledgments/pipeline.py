@@ -33,6 +33,7 @@ SOURCE_ACTION_POLICY = f"{PIPELINE}/Pipeline/Source/Source/CodePipelineActionRol
 SELF_MUTATION_POLICY = f"{PIPELINE}/UpdatePipeline/SelfMutation/{ROLE_POLICY}"
 FILE_ASSET_POLICY = f"{PIPELINE}/Assets/FileRole/DefaultPolicy/Resource"
 DEPLOYMENT_RECORD = "DeploymentRecord"
+DELIVERY_METRICS = "DeliveryMetrics"
 GITHUB_RELEASE = "GitHubRelease"
 ACCESS_LOGS = "AccessLogs"
 ARTIFACTS = "Artifacts"
@@ -183,11 +184,25 @@ def deployment_record(config: PipelineConfig, stack: Stack) -> list[NagAcknowled
     ]
 
 
+def delivery_metrics(config: PipelineConfig, stack: Stack) -> list[NagAcknowledgment]:
+    publisher = f"{DELIVERY_METRICS}/Publisher"
+    return [
+        *python_handler(publisher),
+        *acknowledged(
+            f"{publisher}/Function/ServiceRole/DefaultPolicy/Resource",
+            wildcard(f"Resource::{arn_of(stack, f'{DEPLOYMENT_RECORD}/Table/Resource')}/index/*"),
+            reason="Reads of the deployment table's own indexes (<table>/index/*): the metrics query the "
+            "byEnvironment index, and CDK's read grant names the table's indexes this way.",
+        ),
+    ]
+
+
 def pipeline_stack(config: PipelineConfig, stack: Stack) -> list[NagAcknowledgment]:
     return [
         *roles(config, stack),
         *projects(config, stack),
         *buckets(config, stack),
         *deployment_record(config, stack),
+        *delivery_metrics(config, stack),
         *github_oidc_access(GITHUB_RELEASE),
     ]

@@ -18,6 +18,8 @@ class NagAcknowledgment:
     path: str
     rule: str
     reason: str
+    # The module of this package that owns the entry; `make evidence` groups acknowledgments by it.
+    capability: str = ""
 
 
 def acknowledged(path: str, *rules: str, reason: str) -> list[NagAcknowledgment]:

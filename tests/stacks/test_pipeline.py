@@ -102,7 +102,7 @@ def test_source_is_an_event_triggered_versioned_encrypted_s3_object(
     rules = [
         r["Properties"]
         for _, r in of_type(template, "AWS::Events::Rule")
-        if r["Properties"]["EventPattern"].get("source") == ["aws.s3"]
+        if r["Properties"].get("EventPattern", {}).get("source") == ["aws.s3"]
     ]
     (rule,) = rules
     assert rule["EventPattern"]["detail"]["object"]["key"] == ["source/cashtrace.zip"]
@@ -111,14 +111,17 @@ def test_source_is_an_event_triggered_versioned_encrypted_s3_object(
     }
 
 
-def test_synth_installs_from_lock_files_runs_tests_and_cdk_synth(
+def test_synth_installs_from_lock_files_runs_tests_cdk_synth_and_the_evidence(
     template: dict[str, Any], stages: list[dict[str, Any]]
 ) -> None:
     project = _project(template, "Build", "Synth", stages)
     spec = json.loads(project["Source"]["BuildSpec"])
     assert spec["phases"]["install"]["commands"] == ["make deps"]
-    assert spec["phases"]["build"]["commands"] == ["make test", "make synth"]
-    assert spec["artifacts"]["base-directory"] == "cdk.out"
+    assert spec["phases"]["build"]["commands"] == ["make test", "make synth", "make evidence ENV='dev staging prod'"]
+    # The evidence travels with the assembly it describes, and is each build's CodeBuild test report.
+    assert spec["artifacts"]["base-directory"] == "cdk.out" and spec["artifacts"]["files"] == ["**/*"]
+    (report,) = spec["reports"].values()
+    assert report == {"files": ["*.junit.xml"], "base-directory": "cdk.out/evidence", "file-format": "JUNITXML"}
     environment = project["Environment"]
     assert environment["Image"] == "aws/codebuild/standard:7.0" and environment["PrivilegedMode"] is False
     assert "EncryptionKey" in project
@@ -237,7 +240,9 @@ def test_state_changes_of_pipeline_stages_approvals_and_codedeploy_reach_the_rec
     patterns = [
         r["Properties"]["EventPattern"]
         for _, r in of_type(template, "AWS::Events::Rule")
-        if any(t["Arn"].get("Fn::GetAtt", [""])[0] in functions for t in r["Properties"]["Targets"])
+        # Scheduled rules (the delivery metrics) have no event pattern.
+        if "EventPattern" in r["Properties"]
+        and any(t["Arn"].get("Fn::GetAtt", [""])[0] in functions for t in r["Properties"]["Targets"])
     ]
     by_type = {p["detail-type"][0]: p for p in patterns}
     assert len(by_type) == len(patterns) == 3
@@ -250,6 +255,44 @@ def test_state_changes_of_pipeline_stages_approvals_and_codedeploy_reach_the_rec
         "arn:aws:iam::222222222222:root", "arn:aws:iam::333333333333:root"
     }  # fmt: skip
     assert all(p["Statement"]["Condition"] == {"StringEquals": {"events:source": "aws.codedeploy"}} for p in policies)
+
+
+def test_delivery_metrics_are_published_on_a_schedule_from_the_record_and_shown_on_a_dashboard(
+    template: dict[str, Any],
+) -> None:
+    functions = {
+        logical_id: r["Properties"]
+        for logical_id, r in of_type(template, "AWS::Lambda::Function")
+        if "ENVIRONMENTS" in r["Properties"].get("Environment", {}).get("Variables", {})
+    }
+    ((function_id, function),) = functions.items()
+    variables = function["Environment"]["Variables"]
+    assert json.loads(variables["ENVIRONMENTS"]) == ["staging", "prod"]
+    assert json.loads(variables["APPROVAL_GATED"]) == ["prod"] and variables["WINDOW_DAYS"] == "30"
+    (table_id,) = [logical_id for logical_id, _ in of_type(template, "AWS::DynamoDB::GlobalTable")]
+    assert variables["TABLE_NAME"] == {"Ref": table_id}
+    (schedule,) = [
+        r["Properties"]
+        for _, r in of_type(template, "AWS::Events::Rule")
+        if r["Properties"]["Targets"][0]["Arn"] == {"Fn::GetAtt": [function_id, "Arn"]}
+    ]
+    assert schedule["ScheduleExpression"] == "rate(1 hour)"
+    role = function["Role"]["Fn::GetAtt"][0]
+    actions = {
+        action
+        for _, policy in of_type(template, "AWS::IAM::Policy")
+        if {"Ref": role} in policy["Properties"]["Roles"]
+        for statement in policy["Properties"]["PolicyDocument"]["Statement"]
+        for action in ([statement["Action"]] if isinstance(statement["Action"], str) else statement["Action"])
+    }
+    dynamodb = {action for action in actions if action.startswith("dynamodb:")}
+    assert "dynamodb:Query" in dynamodb and not dynamodb & {"dynamodb:PutItem", "dynamodb:UpdateItem"}
+    (dashboard,) = [r["Properties"] for _, r in of_type(template, "AWS::CloudWatch::Dashboard")]
+    body = json.dumps(dashboard["DashboardBody"])
+    assert dashboard["DashboardName"] == "CashTrace-Delivery"
+    for metric in ("DeploymentsPerWeek", "LeadTimeSeconds", "ChangeFailureRate", "TimeToRestoreSeconds"):
+        assert metric in body
+    assert "CashTrace/Delivery" in body and '\\"Environment\\",\\"prod\\"' in body
 
 
 def test_pinned_requirements_come_from_pyproject() -> None:

@@ -1,0 +1,1 @@
+"""`make delivery-report`: delivery metrics from the deployment record, for people."""
