@@ -63,8 +63,8 @@ typecheck: deps
 ## Property 3: bandit, pip-audit, detect-secrets, cfn-lint and checkov over cdk.out, judged by
 ## security/policy.yaml (failing severity and every justified exception). cdk-nag runs in synth.
 security: deps $(CHECKOV_VENV)/.installed synth
-	$(PYTHON) scripts/security_scan.py --canary --checkov $(CHECKOV_VENV)/bin/checkov
-	$(PYTHON) scripts/security_scan.py --checkov $(CHECKOV_VENV)/bin/checkov
+	$(PYTHON) -m scripts.security_scan --canary --checkov $(CHECKOV_VENV)/bin/checkov
+	$(PYTHON) -m scripts.security_scan --checkov $(CHECKOV_VENV)/bin/checkov
 
 ## Times full synth against a one-bucket app with the same toolchain, and the test suite.
 bench: deps

@@ -202,6 +202,7 @@ class CashTraceEnvironmentStack(Stack):
                 encryption_key=self.encryption.key,
                 prometheus=self.prometheus,
                 secrets=self.secrets,
+                readable_log_groups=(self.service.task.log_group,),
             ),
         )
         self.monitoring.monitor_internal_service(service=self.grafana.service, name="Grafana")

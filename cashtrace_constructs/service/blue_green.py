@@ -29,7 +29,7 @@ from cashtrace_constructs.config import (
     RollbackConfig,
     ServiceConfig,
 )
-from cashtrace_constructs.prometheus import COLLECTOR_IMAGE, PrometheusWorkspace, collector_config
+from cashtrace_constructs.prometheus import COLLECTOR_IMAGE, COLLECTOR_USER, PrometheusWorkspace, collector_config
 from cashtrace_constructs.service.load_balancer import PublicLoadBalancer
 from cashtrace_constructs.service.release import CodeDeployRelease, rollback_alarms
 from cashtrace_constructs.service.scaling import task_count_scaling
@@ -177,6 +177,7 @@ class BlueGreenService(Construct):
         *,
         image: ecs.ContainerImage,
         log_stream_prefix: str,
+        user: str,
         memory_reservation_mib: int = 128,
         parameters: Mapping[str, ssm.IStringParameter] | None = None,
     ) -> ecs.ContainerDefinition:
@@ -185,6 +186,7 @@ class BlueGreenService(Construct):
             container_id,
             image=image,
             log_stream_prefix=log_stream_prefix,
+            user=user,
             memory_reservation_mib=memory_reservation_mib,
             parameters=parameters,
         )
@@ -215,6 +217,7 @@ class BlueGreenService(Construct):
             "PrometheusCollector",
             image=ecs.ContainerImage.from_registry(f"{COLLECTOR_IMAGE}:{config.collector_image_tag}"),
             log_stream_prefix="prometheus-collector",
+            user=COLLECTOR_USER,
             parameters={"AOT_CONFIG_CONTENT": parameter},
         )
         # A managed policy, not a grant: the service's task role may have no inline policy (cdk-nag
