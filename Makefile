@@ -28,9 +28,11 @@ $(CHECKOV_VENV)/.installed: pyproject.toml
 	$(CHECKOV_VENV)/bin/python -m pip install --quiet --group checkov
 	touch $@
 
-## Synthesize every stack into cdk.out (cdk-nag, the region lock and our rules gate it).
+## Synthesize every stack into cdk.out (cdk-nag, the region lock and our rules gate it), then
+## print which of those checks ran over which templates and passed.
 synth: deps
 	cdk synth --quiet
+	$(PYTHON) -m tools.checks_summary cdk.out
 
 ## The whole test suite with the coverage gate (threshold in pyproject.toml).
 test: deps
