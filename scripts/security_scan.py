@@ -292,7 +292,7 @@ CANARY_TEMPLATE = {
         "Bucket": {"Type": "AWS::S3::Bucket", "Properties": {"AccessControl": "PublicReadWrite", "BucketNam": "x"}}
     }
 }
-CANARY_TOOLS = ("bandit", "cfn-lint", "checkov")
+CANARY_TOOLS = ("bandit", "cfn-lint", "checkov", "control-tower")
 
 
 def canary(policy: Policy, tools: Sequence[str], checkov: str) -> list[str]:
@@ -307,6 +307,7 @@ def canary(policy: Policy, tools: Sequence[str], checkov: str) -> list[str]:
             "bandit": lambda: run_bandit([str(root / "insecure.py")]),
             "cfn-lint": lambda: run_cfn_lint(templates_in(root / "cdk.out")),
             "checkov": lambda: run_checkov(root / "cdk.out", checkov),
+            "control-tower": lambda: run_control_tower(templates_in(root / "cdk.out")),
         }
         return [tool for tool in tools if tool in runners and judge(runners[tool](), strict, [tool]).passed]
 
