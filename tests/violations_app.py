@@ -21,7 +21,8 @@ from aws_cdk import aws_s3 as s3
 from constructs import IConstruct
 
 PATH_METADATA = {"aws:cdk:enable-path-metadata": True}
-STAGING_SECRET = "arn:aws:secretsmanager:af-south-1:222222222222:secret:cashtrace/staging/database-AbCdEf"
+# The ARN of a secret of another environment (staging's account).
+FOREIGN_ARN = "arn:aws:secretsmanager:af-south-1:222222222222:secret:cashtrace/staging/database-AbCdEf"
 
 
 @dataclass(frozen=True)
@@ -168,7 +169,7 @@ OVERRIDES: list[tuple[Violation, Callable[[CfnResource], None]]] = [
         ),
         lambda r: r.add_property_override(
             "PolicyDocument.Statement",
-            [{"Effect": "Allow", "Action": "secretsmanager:GetSecretValue", "Resource": STAGING_SECRET}],
+            [{"Effect": "Allow", "Action": "secretsmanager:GetSecretValue", "Resource": FOREIGN_ARN}],
         ),
     ),
     (
