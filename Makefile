@@ -62,8 +62,9 @@ workflow-lint: deps
 typecheck: deps
 	mypy cashtrace_constructs stacks lambdas tools app.py
 
-## Property 3: bandit, pip-audit, detect-secrets, cfn-lint and checkov over cdk.out, judged by
-## security/policy.yaml (failing severity and every justified exception). cdk-nag runs in synth.
+## Property 3: bandit, pip-audit, detect-secrets, cfn-lint, checkov and the AWS Control Tower
+## proactive controls over cdk.out, judged by security/policy.yaml (failing severity and every
+## justified exception). cdk-nag runs in synth. `.ci/run` runs this after `make test`.
 security: deps $(CHECKOV_VENV)/.installed synth
 	$(PYTHON) -m scripts.security_scan --canary --checkov $(CHECKOV_VENV)/bin/checkov
 	$(PYTHON) -m scripts.security_scan --checkov $(CHECKOV_VENV)/bin/checkov

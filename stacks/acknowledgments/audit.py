@@ -6,7 +6,8 @@ core/lib/private/synthesis-validation `collectSuppressions`). The wrapper runs t
 same match against the acknowledgments the cloud assembly records in each stack's metadata, and
 reports the ones that match nothing as findings of that plugin, so `cdk synth` and in-process
 `app.synth()` both fail. Acknowledgments on a Stage or the App itself are in no stack's metadata
-and go unchecked.
+and go unchecked. It also records that the plugin ran, over which templates and with what verdict
+(`cashtrace_constructs/checks/ran.py`), which `make synth` prints and the tests require.
 
 Cost on the whole app: reading and matching take ~25 ms. Wrapping a JS plugin costs more, because
 jsii hands its report to Python one property per round trip: ~0.6 s for the three nag packs'
