@@ -28,9 +28,11 @@ $(CHECKOV_VENV)/.installed: pyproject.toml
 	$(CHECKOV_VENV)/bin/python -m pip install --quiet --group checkov
 	touch $@
 
-## Synthesize every stack into cdk.out (cdk-nag, the region lock and our rules gate it).
+## Synthesize every stack into cdk.out (cdk-nag, the region lock and our rules gate it), then
+## print which of those checks ran over which templates and passed.
 synth: deps
 	cdk synth --quiet
+	$(PYTHON) -m tools.checks_summary cdk.out
 
 ## The whole test suite with the coverage gate (threshold in pyproject.toml).
 test: deps
@@ -60,11 +62,12 @@ workflow-lint: deps
 typecheck: deps
 	mypy cashtrace_constructs stacks lambdas tools app.py
 
-## Property 3: bandit, pip-audit, detect-secrets, cfn-lint and checkov over cdk.out, judged by
-## security/policy.yaml (failing severity and every justified exception). cdk-nag runs in synth.
+## Property 3: bandit, pip-audit, detect-secrets, cfn-lint, checkov and the AWS Control Tower
+## proactive controls over cdk.out, judged by security/policy.yaml (failing severity and every
+## justified exception). cdk-nag runs in synth. `.ci/run` runs this after `make test`.
 security: deps $(CHECKOV_VENV)/.installed synth
-	$(PYTHON) scripts/security_scan.py --canary --checkov $(CHECKOV_VENV)/bin/checkov
-	$(PYTHON) scripts/security_scan.py --checkov $(CHECKOV_VENV)/bin/checkov
+	$(PYTHON) -m scripts.security_scan --canary --checkov $(CHECKOV_VENV)/bin/checkov
+	$(PYTHON) -m scripts.security_scan --checkov $(CHECKOV_VENV)/bin/checkov
 
 ## Times full synth against a one-bucket app with the same toolchain, and the test suite.
 bench: deps

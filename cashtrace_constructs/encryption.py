@@ -17,6 +17,25 @@ class EnvironmentKeyProps:
     purpose: str = "data"
 
 
+def restrict_grants_to_aws_resources(key: kms.Key) -> None:
+    """Deny kms:CreateGrant unless an AWS service asks for it on behalf of one of its resources.
+
+    Grants hand out key use without a policy change; RDS, EBS, ElastiCache, Secrets Manager and
+    AWS Backup create theirs with kms:GrantIsForAWSResource, so a person or a workload cannot
+    grant itself (or another account) use of the key (Control Tower CT.KMS.PR.3).
+    """
+    key.add_to_resource_policy(
+        iam.PolicyStatement(
+            sid="DenyGrantsOutsideAwsResources",
+            effect=iam.Effect.DENY,
+            principals=[iam.AnyPrincipal()],
+            actions=["kms:CreateGrant"],
+            resources=["*"],
+            conditions={"BoolIfExists": {"kms:GrantIsForAWSResource": "false", "aws:PrincipalIsAWSService": "false"}},
+        )
+    )
+
+
 class EnvironmentKey(Construct):
     """A customer-managed key for one environment's data at rest.
 
@@ -50,3 +69,4 @@ class EnvironmentKey(Construct):
                 conditions={"ArnLike": {"kms:EncryptionContext:aws:logs:arn": log_groups_of_this_account}},
             )
         )
+        restrict_grants_to_aws_resources(self.key)

@@ -73,6 +73,9 @@ class PythonHandler(Construct):
             encryption_master_key=encryption_key,
             enforce_ssl=True,
             retention_period=Duration.days(14),
+            # Declares the queue a dead-letter queue (Control Tower CT.SQS.PR.1 asks DLQs for this
+            # instead of a DLQ of their own); allowAll is SQS's behaviour without the policy.
+            redrive_allow_policy=sqs.RedriveAllowPolicy(redrive_permission=sqs.RedrivePermission.ALLOW_ALL),
         )
         self.function = lambda_.Function(
             self,

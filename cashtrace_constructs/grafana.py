@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import shlex
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -36,9 +37,15 @@ PROVISIONING_DIR = Path(__file__).resolve().parent.parent / "monitoring" / "graf
 # The uid the grafana-oss image runs as; the EFS access point maps every client to it.
 GRAFANA_UID = "472"
 GRAFANA_PORT = 3000
-PROVISIONING_MOUNT = "/etc/grafana/provisioning"
-# Grafana's AWS SDK calls (CloudWatch data source) read metrics, alarms and logs; none of these
-# read actions can be scoped to a resource.
+# Both containers run read-only as GRAFANA_UID; everything they write lives on the EFS access
+# point (which maps every client to that uid): state, plugins, provisioning, logs, temp files.
+STATE_MOUNT = "/var/lib/grafana"
+PROVISIONING_MOUNT = f"{STATE_MOUNT}/provisioning"
+WRITABLE_PATHS = {"GF_PATHS_LOGS": f"{STATE_MOUNT}/log", "TMPDIR": f"{STATE_MOUNT}/scratch"}
+# The init container needs only sh and printf.
+INIT_MEMORY_MIB = 64
+# Grafana's CloudWatch data source: metric, alarm, query-control and discovery reads take no
+# resource (AWS offers no resource-level permission for them); all are read-only.
 CLOUDWATCH_READ_ACTIONS = (
     "cloudwatch:DescribeAlarms",
     "cloudwatch:DescribeAlarmsForMetric",
@@ -47,14 +54,13 @@ CLOUDWATCH_READ_ACTIONS = (
     "cloudwatch:GetInsightRuleReport",
     "cloudwatch:ListMetrics",
     "logs:DescribeLogGroups",
-    "logs:GetLogGroupFields",
-    "logs:StartQuery",
     "logs:StopQuery",
     "logs:GetQueryResults",
-    "logs:GetLogEvents",
     "tag:GetResources",
     "ec2:DescribeRegions",
 )
+# Reading log events and querying them is scoped to the log groups Grafana is given.
+LOG_GROUP_READ_ACTIONS = ("logs:GetLogGroupFields", "logs:StartQuery", "logs:GetLogEvents", "logs:FilterLogEvents")
 
 
 @dataclass(frozen=True)
@@ -77,9 +83,10 @@ def provisioning_files(root: Path = PROVISIONING_DIR) -> list[ProvisionedFile]:
     return files
 
 
-def init_script(files: list[ProvisionedFile], mount: str = "/provisioning") -> str:
-    """A POSIX sh script writing each file from its environment variable (`CT_FILE_<n>`)."""
-    lines = ["set -eu"]
+def init_script(files: list[ProvisionedFile], mount: str = "/provisioning", *, directories: Sequence[str] = ()) -> str:
+    """A POSIX sh script that empties `mount`, writes each file from its environment variable
+    (`CT_FILE_<n>`) and creates `directories`."""
+    lines = ["set -eu", f"rm -rf {shlex.quote(mount)}", *(f"mkdir -p {shlex.quote(path)}" for path in directories)]
     for index, item in enumerate(files):
         target = f"{mount}/{item.target}"
         lines.append(f"mkdir -p {shlex.quote(str(Path(target).parent))}")
@@ -104,6 +111,8 @@ class GrafanaServiceProps:
     tls: ListenerTls | None = None
     # None: a bucket of its own for the load balancer's access logs.
     access_logs_bucket: s3.IBucket | None = None
+    # What the CloudWatch Logs data source may read and query.
+    readable_log_groups: Sequence[logs.ILogGroup] = ()
     provisioning_root: Path = PROVISIONING_DIR
 
 
@@ -195,8 +204,6 @@ class GrafanaService(Construct):
                         ),
                     ),
                 ),
-                # Task-local scratch space shared by the init container and Grafana.
-                ecs.Volume(name="Provisioning"),
             ],
         )
         files = provisioning_files(props.provisioning_root)
@@ -204,16 +211,15 @@ class GrafanaService(Construct):
             "Provisioning",
             image=image,
             essential=False,
-            # Root only inside this short-lived container: the fresh task volume belongs to root.
-            user="0",
+            user=GRAFANA_UID,
+            readonly_root_filesystem=True,
+            memory_limit_mib=INIT_MEMORY_MIB,
             entry_point=["sh", "-c"],
-            command=[init_script(files)],
+            command=[init_script(files, mount=PROVISIONING_MOUNT, directories=sorted(WRITABLE_PATHS.values()))],
             environment={f"CT_FILE_{index}": item.content for index, item in enumerate(files)},
             logging=ecs.LogDriver.aws_logs(stream_prefix="grafana-provisioning", log_group=self.log_group),
         )
-        init.add_mount_points(
-            ecs.MountPoint(container_path="/provisioning", source_volume="Provisioning", read_only=False)
-        )
+        init.add_mount_points(ecs.MountPoint(container_path=STATE_MOUNT, source_volume="State", read_only=False))
 
         tls = props.tls
         # Links in Grafana (alerts, shares, redirects after login) point at its name: the one the
@@ -223,6 +229,9 @@ class GrafanaService(Construct):
             "Grafana",
             image=image,
             essential=True,
+            user=GRAFANA_UID,
+            readonly_root_filesystem=True,
+            memory_limit_mib=config.grafana_memory_mib - INIT_MEMORY_MIB,
             port_mappings=[ecs.PortMapping(container_port=GRAFANA_PORT)],
             environment={
                 "AWS_REGION": stack.region,
@@ -238,6 +247,8 @@ class GrafanaService(Construct):
                 "GF_ANALYTICS_CHECK_FOR_PLUGIN_UPDATES": "false",
                 "GF_SERVER_ROOT_URL": self.url,
                 "GF_PATHS_PROVISIONING": PROVISIONING_MOUNT,
+                "GF_LOG_MODE": "console",
+                **WRITABLE_PATHS,
                 "GF_AUTH_SIGV4_AUTH_ENABLED": "true",
                 "GF_PLUGINS_PREINSTALL_SYNC": ",".join(config.grafana_plugins),
             },
@@ -246,16 +257,20 @@ class GrafanaService(Construct):
             },
             logging=ecs.LogDriver.aws_logs(stream_prefix="grafana", log_group=self.log_group),
         )
-        grafana.add_mount_points(
-            ecs.MountPoint(container_path="/var/lib/grafana", source_volume="State", read_only=False),
-            ecs.MountPoint(container_path=PROVISIONING_MOUNT, source_volume="Provisioning", read_only=True),
-        )
+        grafana.add_mount_points(ecs.MountPoint(container_path=STATE_MOUNT, source_volume="State", read_only=False))
         grafana.add_container_dependencies(
             ecs.ContainerDependency(container=init, condition=ecs.ContainerDependencyCondition.SUCCESS)
         )
 
         props.prometheus.grant_query(task.task_role)
         task.add_to_task_role_policy(iam.PolicyStatement(actions=list(CLOUDWATCH_READ_ACTIONS), resources=["*"]))
+        if props.readable_log_groups:
+            task.add_to_task_role_policy(
+                iam.PolicyStatement(
+                    actions=list(LOG_GROUP_READ_ACTIONS),
+                    resources=[group.log_group_arn for group in props.readable_log_groups],
+                )
+            )
         self.file_system.grant_read_write(task.task_role)
 
         service_group = ec2.SecurityGroup(

@@ -15,6 +15,7 @@ from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from constructs import Construct
 
+from cashtrace_constructs.encryption import restrict_grants_to_aws_resources
 from cashtrace_constructs.errors import DeploymentError, ErrorCode
 
 # Pull actions only: environments never push or delete images.
@@ -58,6 +59,7 @@ class ServiceImageRepository(Construct):
                 multi_region=False,
                 removal_policy=RemovalPolicy.RETAIN,
             )
+            restrict_grants_to_aws_resources(encryption_key)
         self.encryption_key = encryption_key
         self.repository = ecr.Repository(
             self,

@@ -20,6 +20,8 @@ from cashtrace_constructs.config import MonitoringConfig
 from cashtrace_constructs.log_retention import retention
 
 COLLECTOR_IMAGE = "public.ecr.aws/aws-observability/aws-otel-collector"
+# The unprivileged uid the ADOT collector image is built to run as; it writes no files.
+COLLECTOR_USER = "10001"
 QUERY_ACTIONS = ("aps:QueryMetrics", "aps:GetSeries", "aps:GetLabels", "aps:GetMetricMetadata")
 
 

@@ -8,6 +8,7 @@ import jsii
 from aws_cdk import Annotations, CfnResource, IAspect, Stack, Token
 from constructs import IConstruct
 
+from cashtrace_constructs.checks.ran import REGION_LOCK_METADATA
 from cashtrace_constructs.config import DEFAULT_ALLOWED_REGIONS
 from cashtrace_constructs.errors import ErrorCode
 from cashtrace_constructs.residency import resource_leaks
@@ -57,6 +58,8 @@ class RegionLock:
         Annotations.of(node).add_error(f"{ErrorCode.RESIDENCY_VIOLATION.value}: {node.node.path}: {message}")
 
     def _check_stack(self, stack: Stack) -> None:
+        # The proof this aspect ran (cashtrace_constructs/checks/ran.py); it changes no template.
+        stack.node.add_metadata(REGION_LOCK_METADATA, list(self.allowed_regions))
         if Token.is_unresolved(stack.region):
             self._error(stack, "stack is environment-agnostic; pin it to an account and an allowed region")
         elif stack.region not in self.allowed_regions:

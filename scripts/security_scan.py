@@ -1,6 +1,9 @@
-"""The security scan (Property 3): bandit, pip-audit, detect-secrets, cfn-lint and checkov, one verdict.
+"""The security scan (Property 3): bandit, pip-audit, detect-secrets, cfn-lint, checkov and the AWS
+Control Tower proactive controls (cfn-guard), one verdict.
 
-Every tool's findings are normalized to (tool, rule, severity, location); exceptions and the
+Every tool's findings are normalized to (tool, rule, severity, location); a template finding's
+location is the resource's construct path (`CashTrace-Prod/Storage/Bucket/Resource`) wherever the
+template records it, so exceptions name resources the way the code does. Exceptions and the
 failing severity come from security/policy.yaml only. Exit 1 when a finding at or above
 `fail_at` is not excepted; every finding is printed either way, so a reviewer sees the triage.
 """
@@ -22,9 +25,11 @@ from typing import Any
 
 import yaml
 
+from tools.control_tower import evaluate, extract_bundle
+
 ROOT = Path(__file__).resolve().parent.parent
 SEVERITIES = ("LOW", "MEDIUM", "HIGH", "CRITICAL")
-TOOLS = ("bandit", "pip-audit", "detect-secrets", "cfn-lint", "checkov")
+TOOLS = ("bandit", "pip-audit", "detect-secrets", "cfn-lint", "checkov", "control-tower")
 
 
 @dataclass(frozen=True)
@@ -70,9 +75,10 @@ class Policy:
             for entry in entries or []:
                 if not str(entry.get("reason", "")).strip():
                     raise ValueError(f"{path}: exception {tool} {entry.get('id')} has no reason")
-                exceptions.append(
-                    ScanException(tool, str(entry["id"]), str(entry.get("resource", "*")), entry["reason"])
-                )
+                # One entry may name several resources for the same reason.
+                resources = entry.get("resource", "*")
+                for resource in resources if isinstance(resources, list) else [resources]:
+                    exceptions.append(ScanException(tool, str(entry["id"]), str(resource), entry["reason"]))
         return cls(fail_at, tuple(raw.get("bandit_paths", ())), tuple(exceptions))
 
     def blocks(self, finding: Finding) -> bool:
@@ -139,20 +145,34 @@ def parse_cfn_lint(report: list[dict[str, Any]]) -> list[Finding]:
     return findings
 
 
-def parse_checkov(report: dict[str, Any] | list[dict[str, Any]]) -> list[Finding]:
+def construct_path(template: Path, logical_id: str, cache: dict[Path, dict[str, Any]]) -> str | None:
+    """The `aws:cdk:path` CDK records for a resource of a synthesized template (None if unknown)."""
+    if template not in cache:
+        cache[template] = json.loads(template.read_text()).get("Resources") or {} if template.is_file() else {}
+    path = ((cache[template].get(logical_id) or {}).get("Metadata") or {}).get("aws:cdk:path")
+    return str(path) if path else None
+
+
+def parse_checkov(report: dict[str, Any] | list[dict[str, Any]], outdir: Path | None = None) -> list[Finding]:
     reports = report if isinstance(report, list) else [report]
-    return [
-        Finding(
-            "checkov",
-            check["check_id"],
-            # Offline checkov has no severities; an unexcepted failed check is treated as serious.
-            (check.get("severity") or "HIGH").upper(),
-            check["resource"],
-            f"{check['check_name']} ({Path(check.get('file_path', '')).name})",
-        )
-        for entry in reports
-        for check in entry.get("results", {}).get("failed_checks", [])
-    ]
+    templates: dict[Path, dict[str, Any]] = {}
+    findings = []
+    for entry in reports:
+        for check in entry.get("results", {}).get("failed_checks", []):
+            file_path = str(check.get("file_path", ""))
+            logical_id = str(check["resource"]).partition(".")[2]
+            path = construct_path(outdir / file_path.lstrip("/"), logical_id, templates) if outdir else None
+            findings.append(
+                Finding(
+                    "checkov",
+                    check["check_id"],
+                    # Offline checkov has no severities; an unexcepted failed check is treated as serious.
+                    (check.get("severity") or "HIGH").upper(),
+                    path or check["resource"],
+                    f"{check['check_name']} ({check['resource']} in {Path(file_path).name})",
+                )
+            )
+    return findings
 
 
 def parse_pip_audit(report: dict[str, Any]) -> list[Finding]:
@@ -230,7 +250,7 @@ def run_checkov(outdir: Path, checkov: str) -> list[Finding]:
             "--skip-download",
         ]
     )
-    return parse_checkov(json.loads(output))
+    return parse_checkov(json.loads(output), outdir)
 
 
 def run_pip_audit() -> list[Finding]:
@@ -253,6 +273,18 @@ def run_detect_secrets() -> list[Finding]:
     return parse_detect_secrets(json.loads(output))
 
 
+def run_control_tower(templates: Sequence[Path]) -> list[Finding]:
+    if not templates:
+        raise RuntimeError("no templates to check: run `make synth` first")
+    with tempfile.TemporaryDirectory() as directory:
+        bundle = extract_bundle(Path(directory))
+        return [
+            # The controls carry no severity: a failing control is treated as serious.
+            Finding("control-tower", f.control, "HIGH", f.location, f"{f.rule} ({f.logical_id} in {f.template})")
+            for f in evaluate(bundle, templates)
+        ]
+
+
 # Known-bad inputs: a scanner that lets them through is broken or configured too laxly.
 CANARY_PYTHON = "import subprocess\n\n\ndef run(command):\n    return subprocess.call(command, shell=True)\n"
 CANARY_TEMPLATE = {
@@ -260,7 +292,7 @@ CANARY_TEMPLATE = {
         "Bucket": {"Type": "AWS::S3::Bucket", "Properties": {"AccessControl": "PublicReadWrite", "BucketNam": "x"}}
     }
 }
-CANARY_TOOLS = ("bandit", "cfn-lint", "checkov")
+CANARY_TOOLS = ("bandit", "cfn-lint", "checkov", "control-tower")
 
 
 def canary(policy: Policy, tools: Sequence[str], checkov: str) -> list[str]:
@@ -275,6 +307,7 @@ def canary(policy: Policy, tools: Sequence[str], checkov: str) -> list[str]:
             "bandit": lambda: run_bandit([str(root / "insecure.py")]),
             "cfn-lint": lambda: run_cfn_lint(templates_in(root / "cdk.out")),
             "checkov": lambda: run_checkov(root / "cdk.out", checkov),
+            "control-tower": lambda: run_control_tower(templates_in(root / "cdk.out")),
         }
         return [tool for tool in tools if tool in runners and judge(runners[tool](), strict, [tool]).passed]
 
@@ -326,6 +359,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "detect-secrets": run_detect_secrets,
         "cfn-lint": lambda: run_cfn_lint(templates),
         "checkov": lambda: run_checkov(args.cdk_out, args.checkov),
+        "control-tower": lambda: run_control_tower(templates),
     }
     findings: list[Finding] = []
     for tool in tools:

@@ -230,6 +230,7 @@ class CashTraceEnvironmentStack(Stack):
                 prometheus=self.prometheus,
                 secrets=self.secrets,
                 tls=self.domain.grafana if self.domain else None,
+                readable_log_groups=(self.service.task.log_group,),
             ),
         )
         self.monitoring.monitor_internal_service(service=self.grafana.service, name="Grafana")

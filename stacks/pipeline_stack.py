@@ -18,6 +18,7 @@ from aws_cdk import aws_events as events
 from aws_cdk import aws_events_targets as targets
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
+from aws_cdk import aws_logs as logs
 from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_sns as sns
 from aws_cdk import aws_sns_subscriptions as subscriptions
@@ -26,17 +27,31 @@ from constructs import Construct
 from cashtrace_constructs.config import EnvironmentConfig, Ownership, PipelineConfig
 from cashtrace_constructs.delivery_metrics import DeliveryMetrics, DeliveryMetricsProps
 from cashtrace_constructs.deployment_record import DeploymentRecord, DeploymentRecordProps
+from cashtrace_constructs.encryption import restrict_grants_to_aws_resources
 from cashtrace_constructs.errors import DeploymentError, ErrorCode
 from cashtrace_constructs.github_oidc import GitHubOidcAccess, GitHubOidcAccessProps
 from cashtrace_constructs.image_repository import ServiceImageRepository, ServiceImageRepositoryProps
 from cashtrace_constructs.log_buckets import access_log_bucket
+from cashtrace_constructs.log_retention import retention
 from cashtrace_constructs.promotion import PlannedStage, check_promotion
 from stacks.acknowledgments import acknowledge_pipeline
 from stacks.environments import github_oidc
-from stacks.pipeline_steps import build_defaults, cdk_cli_version, live_tests_step, security_gate_step, synth_step
+from stacks.pipeline_steps import (
+    CDK_ASSETS_VERSION,
+    build_defaults,
+    cdk_cli_version,
+    live_tests_step,
+    scope_asset_builds,
+    security_gate_step,
+    synth_step,
+)
 from stacks.stage import CashTraceStage
 
 PIPELINE_ENVIRONMENT = "pipeline"
+# Build logs are the record of what each release ran (tests, synth, gates): a year.
+BUILD_LOG_RETENTION_DAYS = 365
+# Superseded release zips and pipeline artifacts are kept this long.
+PIPELINE_OBJECT_DAYS = 90
 
 
 class CashTracePipelineStack(Stack):
@@ -93,6 +108,8 @@ class CashTracePipelineStack(Stack):
             removal_policy=RemovalPolicy.RETAIN,
             pending_window=Duration.days(30),
         )
+        restrict_grants_to_aws_resources(self.key)
+        self.build_logs = self._build_logs()
         self.access_logs = access_log_bucket(self, "AccessLogs")
         self.source_bucket = self._bucket("Source")
         # S3's native EventBridge switch: no notification custom resource (and its Lambda) needed.
@@ -125,8 +142,9 @@ class CashTracePipelineStack(Stack):
             self_mutation=True,
             artifact_bucket=self.artifact_bucket,
             cli_version=cdk_cli_version(),
+            cdk_assets_cli_version=CDK_ASSETS_VERSION,
             synth=synth_step(self.source, environments, config=config),
-            code_build_defaults=build_defaults(),
+            code_build_defaults=build_defaults(self.build_logs),
         )
         self.stages: dict[str, CashTraceStage] = {}
         # Pipeline stage name -> environment, for the deployment record.
@@ -134,6 +152,7 @@ class CashTracePipelineStack(Stack):
         for name in config.promotion:
             self.add_environment(by_name[name])
         self.pipeline.build_pipeline()
+        scope_asset_builds(self.pipeline)
 
         self._notifications(config)
         # EventBridge publishes to the encrypted topic with this key.
@@ -275,6 +294,26 @@ class CashTracePipelineStack(Stack):
             description="Failed executions and pending approvals; subscribe more people or a chat integration",
         )
 
+    def _build_logs(self) -> logs.LogGroup:
+        """Every CodeBuild project's log group, encrypted with the pipeline key."""
+        log_groups_here = f"arn:{self.partition}:logs:{self.region}:{self.account}:*"
+        self.key.add_to_resource_policy(
+            iam.PolicyStatement(
+                sid="AllowCloudWatchLogsOfThisAccountAndRegion",
+                principals=[iam.ServicePrincipal(f"logs.{self.region}.amazonaws.com")],
+                actions=["kms:Encrypt*", "kms:Decrypt*", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:Describe*"],
+                resources=["*"],
+                conditions={"ArnLike": {"kms:EncryptionContext:aws:logs:arn": log_groups_here}},
+            )
+        )
+        return logs.LogGroup(
+            self,
+            "BuildLogs",
+            encryption_key=self.key,
+            retention=retention(BUILD_LOG_RETENTION_DAYS),
+            removal_policy=RemovalPolicy.RETAIN,
+        )
+
     @staticmethod
     def _cfn(construct: Construct) -> CfnResource:
         child = construct.node.default_child
@@ -301,6 +340,16 @@ class CashTracePipelineStack(Stack):
             server_access_logs_bucket=self.access_logs,
             server_access_logs_prefix=f"{construct_id.lower()}/",
             removal_policy=RemovalPolicy.RETAIN,
+            # Each upload or artifact is superseded by the next release; old versions are evidence
+            # for a quarter, then go (the deployment record keeps what shipped).
+            lifecycle_rules=[
+                s3.LifecycleRule(
+                    id="ExpireOldReleases",
+                    noncurrent_version_expiration=Duration.days(PIPELINE_OBJECT_DAYS),
+                    expiration=None if construct_id == "Source" else Duration.days(PIPELINE_OBJECT_DAYS),
+                    abort_incomplete_multipart_upload_after=Duration.days(7),
+                )
+            ],
         )
 
     def _plan(self, environment: EnvironmentConfig, *, approval: bool | None, tested: bool) -> PlannedStage:

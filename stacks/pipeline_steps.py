@@ -13,10 +13,11 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from aws_cdk import CfnOutput, Duration, pipelines
+from aws_cdk import CfnOutput, Duration, Stack, pipelines
 from aws_cdk import aws_codebuild as codebuild
 from aws_cdk import aws_ecr as ecr
 from aws_cdk import aws_iam as iam
+from aws_cdk import aws_logs as logs
 
 from cashtrace_constructs.config import EnvironmentConfig, PipelineConfig
 from cashtrace_constructs.errors import DeploymentError, ErrorCode
@@ -28,6 +29,9 @@ BUILD_IMAGE = codebuild.LinuxBuildImage.STANDARD_7_0
 RUNTIME_VERSIONS = {"python": "3.11", "nodejs": "20"}
 # CodeBuild names the report group `<project name>-<this key>` and keeps each build's report.
 EVIDENCE_REPORT = "Evidence"
+# The asset-publishing steps install this exact cdk-assets (npm), never `@latest`: a release of
+# the publisher cannot change what the pipeline runs without a reviewed commit.
+CDK_ASSETS_VERSION = "4.7.3"
 
 
 def cdk_cli_version(package_json: Path = ROOT / "package.json") -> str:
@@ -55,14 +59,40 @@ def pinned_requirement(package: str, pyproject: Path = ROOT / "pyproject.toml") 
     )
 
 
-def build_defaults() -> pipelines.CodeBuildOptions:
-    """What every CodeBuild project of the pipeline runs on."""
+def build_defaults(log_group: logs.ILogGroup) -> pipelines.CodeBuildOptions:
+    """What every CodeBuild project of the pipeline runs on, logging to `log_group`."""
     return pipelines.CodeBuildOptions(
         build_environment=codebuild.BuildEnvironment(
             build_image=BUILD_IMAGE, privileged=False, compute_type=codebuild.ComputeType.MEDIUM
         ),
         timeout=Duration.minutes(60),
+        logging=codebuild.LoggingOptions(cloud_watch=codebuild.CloudWatchLoggingOptions(log_group=log_group)),
     )
+
+
+def scope_asset_builds(pipeline: pipelines.CodePipeline) -> None:
+    """Limit the shared file-asset role's CodeBuild actions to the pipeline's asset projects.
+
+    CDK Pipelines grants codebuild:StartBuild/StopBuild/BatchGetBuilds on `*` to save policy
+    space; this rewrites that statement to name the asset projects (call it after
+    `build_pipeline()`, when every project exists).
+    """
+    assets = pipeline.node.try_find_child("Assets")
+    role = assets.node.try_find_child("FileRole") if assets else None
+    policy = role.node.try_find_child("DefaultPolicy") if role else None
+    resource = policy.node.default_child if policy else None
+    if assets is None or not isinstance(resource, iam.CfnPolicy):
+        return
+    stack = Stack.of(pipeline)
+    projects = [
+        stack.resolve(child.project_arn) for child in assets.node.children if isinstance(child, codebuild.Project)
+    ]
+    document = stack.resolve(resource.policy_document)
+    for statement in document["Statement"]:
+        actions = statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]]
+        if "codebuild:StartBuild" in actions and statement.get("Resource") == "*":
+            statement["Resource"] = projects
+    resource.policy_document = document
 
 
 def _step(

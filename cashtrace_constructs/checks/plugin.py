@@ -11,6 +11,7 @@ from collections.abc import Sequence
 
 import jsii
 from aws_cdk import (
+    CfnElement,
     IPolicyValidationContext,
     IPolicyValidationPlugin,
     PolicyValidationPluginReport,
@@ -34,6 +35,32 @@ def _stack_tags(app: IConstruct, construct_path: str) -> dict[str, str]:
     for segment in construct_path.split("/"):
         node = node.node.find_child(segment)
     return dict(node.tags.tag_values()) if isinstance(node, Stack) else {}
+
+
+class _ConstructPaths:
+    """Construct path of a finding's resource: the template's `aws:cdk:path` metadata where CDK wrote
+    it (`cdk synth` does), else looked up in the construct tree, so acknowledgments match either way."""
+
+    def __init__(self, app: IConstruct) -> None:
+        self._app = app
+        self._by_stack: dict[str, dict[str, str]] = {}
+
+    def of(self, finding: Finding) -> str:
+        resource = finding.stack.resources.get(finding.logical_id or "") or {}
+        if finding.logical_id is None or "aws:cdk:path" in (resource.get("Metadata") or {}):
+            return finding.where
+        stack_path = finding.stack.construct_path
+        if stack_path not in self._by_stack:
+            node: IConstruct = self._app
+            for segment in stack_path.split("/"):
+                node = node.node.find_child(segment)
+            stack = Stack.of(node)
+            self._by_stack[stack_path] = {
+                stack.get_logical_id(element): element.node.path
+                for element in node.node.find_all()
+                if isinstance(element, CfnElement) and Stack.of(element) is stack
+            }
+        return self._by_stack[stack_path].get(finding.logical_id, finding.where)
 
 
 @jsii.implements(IPolicyValidationPlugin)
@@ -66,6 +93,7 @@ class CashTraceChecks:
         ]
         findings = evaluate(self._rules, stacks)
         rules = {rule.rule_id: rule for rule in self._rules}
+        paths = _ConstructPaths(context.app_construct)
         violations = [
             PolicyViolation(
                 rule_name=finding.rule_id,
@@ -75,7 +103,7 @@ class CashTraceChecks:
                 violating_resources=[
                     PolicyViolatingResource(
                         locations=[finding.location],
-                        construct_path=finding.where,
+                        construct_path=paths.of(finding),
                         template_path=finding.stack.template_path,
                     )
                 ],

@@ -10,7 +10,7 @@ from typing import Any
 
 from cashtrace_constructs.checks.rule import Finding, Rule, SynthesizedStack
 from cashtrace_constructs.checks.secret_reach import Reference, SecretWorld
-from cashtrace_constructs.checks.template import listed, of_type, properties
+from cashtrace_constructs.checks.template import listed, of_type, policy_documents, properties, statements
 from cashtrace_constructs.config import ENVIRONMENT_NAMES
 from cashtrace_constructs.errors import ErrorCode
 
@@ -47,8 +47,6 @@ KEY_ACTIONS: tuple[str, ...] = (
     "kms:GenerateDataKeyPairWithoutPlaintext",
     "kms:CreateGrant",
 )
-_POLICY_TYPES = ("AWS::IAM::Policy", "AWS::IAM::ManagedPolicy")
-_INLINE_POLICY_TYPES = ("AWS::IAM::Role", "AWS::IAM::User", "AWS::IAM::Group")
 PRINCIPAL_ENVIRONMENT = "aws:PrincipalTag/environment"
 _RESOURCE_TAG_KEYS = ("aws:resourcetag/environment", "secretsmanager:resourcetag/environment")
 
@@ -64,19 +62,6 @@ def matched_actions(statement: Mapping[str, Any], catalogue: Sequence[str]) -> l
         return [action for action in catalogue if not matches(action, excluded)]
     granted = listed(statement.get("Action"))
     return [action for action in catalogue if matches(action, granted)]
-
-
-def _policy_documents(stack: SynthesizedStack) -> Iterator[tuple[str, str, Mapping[str, Any]]]:
-    for logical_id, resource in of_type(stack.template, *_POLICY_TYPES, *_INLINE_POLICY_TYPES):
-        if resource.get("Type") in _POLICY_TYPES:
-            yield logical_id, "Properties.PolicyDocument", properties(resource).get("PolicyDocument") or {}
-        else:
-            for index, policy in enumerate(properties(resource).get("Policies") or []):
-                yield logical_id, f"Properties.Policies[{index}].PolicyDocument", policy.get("PolicyDocument") or {}
-
-
-def _statements(document: Mapping[str, Any]) -> Iterator[tuple[int, Mapping[str, Any]]]:
-    yield from enumerate(listed(document.get("Statement")))
 
 
 class SecretIsolation(Rule):
@@ -100,8 +85,8 @@ class SecretIsolation(Rule):
             yield from self._deny_policy_findings(stack, world)
 
     def _grant_findings(self, stack: SynthesizedStack, env: str | None, world: SecretWorld) -> Iterator[Finding]:
-        for logical_id, location, document in _policy_documents(stack):
-            for index, statement in _statements(document):
+        for logical_id, location, document in policy_documents(stack.template):
+            for index, statement in statements(document):
                 if not isinstance(statement, Mapping) or statement.get("Effect") != "Allow":
                     continue
                 granted = {
@@ -167,7 +152,7 @@ def _resource_tag_scope(statement: Mapping[str, Any]) -> frozenset[str] | None:
 
 
 def _denies_other_environments(document: Mapping[str, Any], environment: str | None) -> bool:
-    for _, statement in _statements(document):
+    for _, statement in statements(document):
         if not isinstance(statement, Mapping) or statement.get("Effect") != "Deny":
             continue
         principal = statement.get("Principal")

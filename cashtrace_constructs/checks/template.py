@@ -14,6 +14,9 @@ Template = Mapping[str, Any]
 Resource = Mapping[str, Any]
 Resources = Mapping[str, Resource]
 
+POLICY_TYPES = ("AWS::IAM::Policy", "AWS::IAM::ManagedPolicy")
+INLINE_POLICY_TYPES = ("AWS::IAM::Role", "AWS::IAM::User", "AWS::IAM::Group")
+
 # `${Name}` and `${Name.Attribute}` in an Fn::Sub string; `${!Literal}` is an escape, not a reference.
 _SUB_REFERENCE = re.compile(r"\$\{([^!}][^}]*)\}")
 
@@ -61,3 +64,20 @@ def references(value: Any) -> set[str]:
         for item in value:
             found |= references(item)
     return found
+
+
+def policy_documents(template: Template) -> Iterator[tuple[str, str, Mapping[str, Any]]]:
+    """(logical id, location, document) of every IAM policy document, standalone or inline."""
+    for logical_id, resource in of_type(template, *POLICY_TYPES, *INLINE_POLICY_TYPES):
+        if resource.get("Type") in POLICY_TYPES:
+            yield logical_id, "Properties.PolicyDocument", properties(resource).get("PolicyDocument") or {}
+        else:
+            for index, policy in enumerate(properties(resource).get("Policies") or []):
+                yield logical_id, f"Properties.Policies[{index}].PolicyDocument", policy.get("PolicyDocument") or {}
+
+
+def statements(document: Mapping[str, Any]) -> Iterator[tuple[int, Mapping[str, Any]]]:
+    """(index, statement) of a policy document; a single statement object counts as a list of one."""
+    for index, statement in enumerate(listed(document.get("Statement"))):
+        if isinstance(statement, Mapping):
+            yield index, statement

@@ -1,7 +1,9 @@
-"""`SecretsAudit`: an in-region CloudTrail trail of secret access, and an alarm on denied access.
+"""`SecretsAudit`: the account's CloudTrail trail, stored in af-south-1, and an alarm on denied secret access.
 
-The trail records this region's management events only (Secrets Manager reads and writes are
-management events), so the audit trail itself never leaves af-south-1.
+The trail is multi-region and records management events only (Secrets Manager reads and writes
+are management events): what any region's control plane was asked to do lands in this region's
+bucket and log group. Data flows into af-south-1, never out: a multi-region trail has one home
+region, which stores everything; the other regions only forward their management events to it.
 """
 
 from __future__ import annotations
@@ -60,6 +62,15 @@ class SecretsAudit(Construct):
             server_access_logs_bucket=self.access_logs_bucket,
             server_access_logs_prefix="trail-bucket/",
             removal_policy=RemovalPolicy.RETAIN,
+            # Audit evidence for as long as the trail's log group keeps it; a replaced version
+            # (there should be none: CloudTrail never rewrites a file) goes after 30 days.
+            lifecycle_rules=[
+                s3.LifecycleRule(
+                    id="ExpireTrailFiles",
+                    expiration=Duration.days(log_retention_days),
+                    noncurrent_version_expiration=Duration.days(30),
+                )
+            ],
         )
         self.log_group = logs.LogGroup(
             self,
@@ -100,9 +111,10 @@ class SecretsAudit(Construct):
             bucket=self.bucket,
             encryption_key=encryption_key,
             enable_file_validation=True,
-            # Residency: one region's events, stored in that region. Global-service events (IAM,
-            # STS) are included so a policy change that opens a secret is on the record too.
-            is_multi_region_trail=False,
+            # Every region's management events, stored here (a trail in another region would be
+            # blind to this one, and to the global services). Global-service events (IAM, STS)
+            # are included so a policy change that opens a secret is on the record too.
+            is_multi_region_trail=True,
             include_global_service_events=True,
             management_events=cloudtrail.ReadWriteType.ALL,
             send_to_cloud_watch_logs=True,

@@ -31,7 +31,7 @@ from cashtrace_constructs.config import (
     fargate_size,
 )
 from cashtrace_constructs.domain import ListenerTls
-from cashtrace_constructs.prometheus import COLLECTOR_IMAGE, PrometheusWorkspace, collector_config
+from cashtrace_constructs.prometheus import COLLECTOR_IMAGE, COLLECTOR_USER, PrometheusWorkspace, collector_config
 from cashtrace_constructs.service.load_balancer import PublicLoadBalancer
 from cashtrace_constructs.service.release import CodeDeployRelease, rollback_alarms
 from cashtrace_constructs.service.scaling import task_count_scaling
@@ -180,6 +180,7 @@ class BlueGreenService(Construct):
         *,
         image: ecs.ContainerImage,
         log_stream_prefix: str,
+        user: str,
         memory_reservation_mib: int = 128,
         parameters: Mapping[str, ssm.IStringParameter] | None = None,
     ) -> ecs.ContainerDefinition:
@@ -188,6 +189,7 @@ class BlueGreenService(Construct):
             container_id,
             image=image,
             log_stream_prefix=log_stream_prefix,
+            user=user,
             memory_reservation_mib=memory_reservation_mib,
             parameters=parameters,
         )
@@ -218,6 +220,7 @@ class BlueGreenService(Construct):
             "PrometheusCollector",
             image=ecs.ContainerImage.from_registry(f"{COLLECTOR_IMAGE}:{config.collector_image_tag}"),
             log_stream_prefix="prometheus-collector",
+            user=COLLECTOR_USER,
             parameters={"AOT_CONFIG_CONTENT": parameter},
         )
         # A managed policy, not a grant: the service's task role may have no inline policy (cdk-nag

@@ -13,7 +13,17 @@ from aws_cdk import aws_ssm as ssm
 from constructs import Construct
 
 from cashtrace_constructs.config import ServiceConfig
+from cashtrace_constructs.errors import DeploymentError, ErrorCode
 from cashtrace_constructs.log_retention import retention
+
+# The image's unprivileged user (service/ builds it with this uid). ECS refuses nothing here: the
+# kernel does, when the image expects root (Control Tower CT.ECS.PR.3).
+APP_USER = "10001:10001"
+# Where the read-only app container may write: a task-local volume, emptied with the task.
+APP_SCRATCH_PATH = "/tmp"  # noqa: S108  # nosec B108 - a task volume, not the host's /tmp
+# Hard memory limits (CT.ECS.PR.7): sidecars share this slice of the task, the app gets the rest,
+# so a leaking sidecar is killed alone instead of starving the app.
+SIDECAR_MEMORY_BUDGET_MIB = 256
 
 
 class ApplicationTask:
@@ -66,9 +76,13 @@ class ApplicationTask:
             ),
             repository_name=config.repository_name,
         )
+        self._sidecar_memory_mib = 0
+        self.task_definition.add_volume(name="Scratch")
         self.container = self.task_definition.add_container(
             "App",
             container_name=config.name,
+            user=APP_USER,
+            memory_limit_mib=memory - SIDECAR_MEMORY_BUDGET_MIB,
             image=ecs.ContainerImage.from_ecr_repository(self.repository, config.image_tag),
             # Sidecars (e.g. the ADOT collector) are not essential; the app container alone is.
             essential=True,
@@ -80,6 +94,9 @@ class ApplicationTask:
             # SIGTERM -> SIGKILL: in-flight requests (after the ALB drained the task) finish first.
             stop_timeout=Duration.seconds(config.stop_timeout_seconds),
         )
+        self.container.add_mount_points(
+            ecs.MountPoint(container_path=APP_SCRATCH_PATH, source_volume="Scratch", read_only=False)
+        )
 
     def add_sidecar(
         self,
@@ -87,20 +104,36 @@ class ApplicationTask:
         *,
         image: ecs.ContainerImage,
         log_stream_prefix: str,
+        user: str,
         memory_reservation_mib: int = 128,
+        memory_limit_mib: int = SIDECAR_MEMORY_BUDGET_MIB,
         parameters: Mapping[str, ssm.IStringParameter] | None = None,
     ) -> ecs.ContainerDefinition:
         """A non-essential container beside the app, logging to the service's log group.
 
-        `parameters` are configuration read at task start (env var -> SSM parameter); secrets
-        come only through `EnvironmentSecrets.container_secret`, for the app container.
+        It runs as `user` (never root) on a read-only root filesystem, within `memory_limit_mib`
+        of the sidecars' shared budget. `parameters` are configuration read at task start (env
+        var -> SSM parameter); secrets come only through `EnvironmentSecrets.container_secret`,
+        for the app container.
         """
+        if user.split(":")[0] in ("0", "root"):
+            raise DeploymentError(ErrorCode.CONFIG_INVALID, "sidecars never run as root", field=f"{container_id}.user")
+        if self._sidecar_memory_mib + memory_limit_mib > SIDECAR_MEMORY_BUDGET_MIB:
+            raise DeploymentError(
+                ErrorCode.RESOURCE_LIMIT,
+                f"sidecars would need {self._sidecar_memory_mib + memory_limit_mib} MiB, over the "
+                f"{SIDECAR_MEMORY_BUDGET_MIB} MiB the task keeps for them",
+                field=f"{container_id}.memory_limit_mib",
+            )
+        self._sidecar_memory_mib += memory_limit_mib
         return self.task_definition.add_container(
             container_id,
             image=image,
             # A sidecar failure costs its function (metrics, say), never the API's tasks.
             essential=False,
+            user=user,
             memory_reservation_mib=memory_reservation_mib,
+            memory_limit_mib=memory_limit_mib,
             secrets={name: ecs.Secret.from_ssm_parameter(value) for name, value in (parameters or {}).items()} or None,
             logging=ecs.LogDriver.aws_logs(stream_prefix=log_stream_prefix, log_group=self.log_group),
             readonly_root_filesystem=True,

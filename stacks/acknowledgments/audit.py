@@ -6,7 +6,8 @@ core/lib/private/synthesis-validation `collectSuppressions`). The wrapper runs t
 same match against the acknowledgments the cloud assembly records in each stack's metadata, and
 reports the ones that match nothing as findings of that plugin, so `cdk synth` and in-process
 `app.synth()` both fail. Acknowledgments on a Stage or the App itself are in no stack's metadata
-and go unchecked.
+and go unchecked. It also records that the plugin ran, over which templates and with what verdict
+(`cashtrace_constructs/checks/ran.py`), which `make synth` prints and the tests require.
 
 Cost on the whole app: reading and matching take ~25 ms. Wrapping a JS plugin costs more, because
 jsii hands its report to Python one property per round trip: ~0.6 s for the three nag packs'
@@ -30,6 +31,8 @@ from aws_cdk import (
     PolicyViolation,
     Validations,
 )
+
+from cashtrace_constructs.checks.ran import PluginRun, assembly_root, fingerprint, record_run
 
 UNUSED_ACKNOWLEDGMENT = "UnusedAcknowledgment"
 # Read once: each read of a jsii static is a round trip to the Node process.
@@ -96,6 +99,23 @@ def suppressing(
     return used
 
 
+def unsuppressed(violations: Sequence[PolicyViolation], acknowledged: Iterable[tuple[str, str]], namespace: str) -> int:
+    """How many (finding, resource) pairs no acknowledgment suppresses: what makes synthesis fail."""
+    paths_by_rule: dict[str, set[str]] = {}
+    for path, rule in acknowledged:
+        paths_by_rule.setdefault(rule, set()).add(path)
+    count = 0
+    for violation in violations:
+        paths = paths_by_rule.get(f"{namespace}::{violation.rule_name.replace(' ', '-')}", set())
+        for resource in violation.violating_resources:
+            path = resource.construct_path or ""
+            while path not in paths and path:
+                path = path.rpartition("/")[0]
+            if path not in paths or not _suppressible(violation):
+                count += 1
+    return count
+
+
 def _unused(path: str, rule: str, template_path: str) -> PolicyViolation:
     return PolicyViolation(
         rule_name=UNUSED_ACKNOWLEDGMENT,
@@ -132,8 +152,27 @@ class AuditedPlugin:
         report = self._plugin.validate(context)
         # CDK's namespace for a plugin: its name with spaces as dashes.
         namespace = self.name.replace(" ", "-")
-        acknowledged = recorded_acknowledgments(context.stack_templates, namespace)
-        unused = sorted(acknowledged.keys() - suppressing(report.violations, acknowledged, namespace))
+        stacks = list(context.stack_templates)
+        acknowledged = recorded_acknowledgments(stacks, namespace)
+        violations = list(report.violations)
+        used = suppressing(violations, acknowledged, namespace)
+        unused = sorted(acknowledged.keys() - used)
+        root = assembly_root(stack.template_path for stack in stacks)
+        record_run(
+            PluginRun(
+                plugin=self.name,
+                version=self.version,
+                rules=len(self.rule_ids) if self.rule_ids else None,
+                templates={
+                    str(Path(stack.template_path).resolve().relative_to(root)): fingerprint(Path(stack.template_path))
+                    for stack in stacks
+                },
+                findings=sum(len(violation.violating_resources) for violation in violations),
+                unsuppressed=unsuppressed(violations, acknowledged, namespace) + len(unused),
+                acknowledgments=len(used),
+            ),
+            root,
+        )
         if not unused:
             return report
         return PolicyValidationPluginReport(

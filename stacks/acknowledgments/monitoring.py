@@ -49,8 +49,10 @@ def grafana(config: EnvironmentConfig, stack: Stack) -> list[NagAcknowledgment]:
         *acknowledged(
             f"{GRAFANA}/Task/TaskRole/DefaultPolicy/Resource",
             wildcard("Resource::*"),
-            reason="Grafana's CloudWatch data source needs cloudwatch:GetMetricData/ListMetrics/DescribeAlarms* "
-            "and Logs Insights queries, which support no resource-level permissions; all are read-only.",
+            reason="Read-only calls that take no resource in IAM: CloudWatch metric and alarm reads "
+            "(GetMetricData, ListMetrics, DescribeAlarms*), logs:DescribeLogGroups, the query controls "
+            "logs:StopQuery/GetQueryResults, tag:GetResources, ec2:DescribeRegions. Log reads and queries "
+            "(StartQuery, GetLogEvents, ...) are scoped to the API's log group.",
         ),
         *acknowledged(
             f"{GRAFANA}/Task/Resource",

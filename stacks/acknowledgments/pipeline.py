@@ -125,12 +125,12 @@ def roles(config: PipelineConfig, stack: Stack) -> list[NagAcknowledgment]:
         ),
         *acknowledged(
             FILE_ASSET_POLICY,
-            wildcard("Resource::*"),
             wildcard(f"Resource::{logs}/*"),
             wildcard(f"Resource::{report_groups}/*"),
             reason="One shared role runs every file-asset CodeBuild project, which self-mutation creates and "
-            "renames as assets change (codebuild:StartBuild/BatchGetBuilds/StopBuild, their log groups and "
-            "report groups); it may assume only the environments' file-publishing roles.",
+            "renames as assets change: CDK grants it their CodeBuild log groups and report groups by prefix. "
+            "Its StartBuild/StopBuild name the asset projects (scope_asset_builds); it may assume only the "
+            "environments' file-publishing roles.",
         ),
     ]
 

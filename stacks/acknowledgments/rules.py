@@ -39,6 +39,11 @@ def pci(rule: str) -> str:
     return f"PCI.DSS.321::PCI.DSS.321-{rule}"
 
 
+def our_rule(rule: str) -> str:
+    """A rule of our own `CashTraceChecks` plugin (cashtrace_constructs/checks/)."""
+    return f"CashTraceChecks::{rule}"
+
+
 def nist_and_pci(rule: str) -> tuple[str, str]:
     """The NIST 800-53 R5 and PCI DSS 3.2.1 packs share most rule names."""
     return nist(rule), pci(rule)

@@ -32,9 +32,13 @@ def rotation(config: EnvironmentConfig, stack: Stack) -> list[NagAcknowledgment]
         *acknowledged(
             CACHE_AUTH_TOKEN,
             *SECRET_ROTATION,
-            reason="Not rotated yet: the rotation function only writes application secrets, and a new Redis "
-            "AUTH token must also be set on the replication group (ElastiCache's ROTATE, then SET), which "
-            "it does not do.",
+            reason="Not rotated, and no rotation is scheduled. The API reads the token once, at task start "
+            "(ECS secret injection), so a safe rotation is ElastiCache's ROTATE (old and new token both "
+            "valid), then a replacement of every API task, then SET (old token retired): it spans a "
+            "service deployment that a Secrets Manager rotation function cannot wait for, and CloudFormation "
+            "re-applies AuthToken from this secret on the next deploy. Until that flow exists (docs/data.md) "
+            "the 64-character token is readable only by the API's execution role, over TLS, from the API's "
+            "security group.",
         ),
         *acknowledged(
             GRAFANA_ADMIN_SECRET,

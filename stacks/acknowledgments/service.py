@@ -14,6 +14,7 @@ from stacks.acknowledgments.rules import (
     acknowledged,
     arn_of,
     nist_and_pci,
+    our_rule,
     solutions,
     wildcard,
 )
@@ -71,6 +72,13 @@ def listeners(config: EnvironmentConfig, stack: Stack) -> list[NagAcknowledgment
             "in environments without customer data (dev, synthetic data), so the listener serves HTTP. "
             "Giving it endpoint.hosted_zone or endpoint.certificate_arn switches both listeners to HTTPS.",
         )
+    entries += acknowledged(
+        f"{SERVICE}/LoadBalancerSecurityGroup/Resource",
+        our_rule("CT-WorldOpenIngress"),
+        reason="endpoint.plain_http=True (allowed only where EndpointConfig permits it, never staging or prod) "
+        "serves the API on plain HTTP, so its load balancer admits port 80 from the internet; with TLS "
+        "configured only 443 is open and the rule passes without this entry.",
+    )
     return entries
 
 

@@ -34,5 +34,7 @@ def test_compliant_app_synthesizes() -> None:
     tagged = stack_in_region(app, "Tagged")
     for key in ("environment", "service", "owner"):
         tagged.tags.set_tag(key, "x")
-    s3.Bucket(tagged, "Data", encryption=s3.BucketEncryption.S3_MANAGED)
+    s3.Bucket(
+        tagged, "Data", encryption=s3.BucketEncryption.S3_MANAGED, block_public_access=s3.BlockPublicAccess.BLOCK_ALL
+    )
     app.synth()

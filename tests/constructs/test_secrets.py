@@ -111,12 +111,12 @@ def test_application_secrets_rotate_with_the_tagged_rotation_function(
 
 
 @pytest.mark.parametrize("stack_name", ENVIRONMENT_STACKS)
-def test_an_in_region_trail_audits_secret_access_and_alarms_on_denials(
+def test_a_multi_region_trail_stored_here_audits_secret_access_and_alarms_on_denials(
     stack_name: str, templates: dict[str, dict[str, Any]]
 ) -> None:
     template = templates[stack_name]
     (trail,) = [r["Properties"] for _, r in of_type(template, "AWS::CloudTrail::Trail")]
-    assert trail["EnableLogFileValidation"] is True and trail["IsMultiRegionTrail"] is False
+    assert trail["EnableLogFileValidation"] is True and trail["IsMultiRegionTrail"] is True
     assert "KMSKeyId" in trail and "CloudWatchLogsLogGroupArn" in trail
     bucket = _by_ref(template, trail["S3BucketName"])["Properties"]
     assert bucket["VersioningConfiguration"] == {"Status": "Enabled"}

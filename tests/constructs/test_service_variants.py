@@ -56,6 +56,7 @@ def template() -> dict[str, Any]:
         "Collector",
         image=ecs.ContainerImage.from_registry("public.ecr.aws/aws-observability/aws-otel-collector:v0.43.3"),
         log_stream_prefix="collector",
+        user="10001",
     )
     return Template.from_stack(stack).to_json()  # type: ignore[no-any-return]
 

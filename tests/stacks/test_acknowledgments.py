@@ -18,7 +18,7 @@ from cdk_nag import AwsSolutionsChecks
 from cashtrace_constructs.config import EndpointConfig
 from cashtrace_constructs.errors import DeploymentError, ErrorCode
 from stacks.acknowledgments import NagAcknowledgment, apply, audited
-from stacks.acknowledgments.audit import UNUSED_ACKNOWLEDGMENT, suppressing
+from stacks.acknowledgments.audit import UNUSED_ACKNOWLEDGMENT, suppressing, unsuppressed
 from stacks.acknowledgments.rules import PLAIN_HTTP_LISTENER, nist_and_pci, solutions
 from stacks.app import build_app
 from stacks.environments import dev
@@ -133,6 +133,17 @@ def test_only_suppressible_findings_use_an_acknowledgment() -> None:
         "My-Pack",
     )
     assert used == {("App/A", "My-Pack::Rule")}
+
+
+def test_unsuppressed_counts_what_no_acknowledgment_covers_as_cdk_would_fail_on_it() -> None:
+    acknowledged = [("App/A", "My-Pack::Rule")]
+    violations = [
+        _violation("Rule", "App/A/Resource"),
+        _violation("Rule", "App/B/Resource"),
+        _violation("Rule", "App/A/Other", "fatal"),
+        _violation("Other", "App/A/Resource"),
+    ]
+    assert unsuppressed(violations, acknowledged, "My-Pack") == 3
 
 
 def test_rule_names_are_namespaced_as_cdk_does_and_the_closest_path_wins() -> None:

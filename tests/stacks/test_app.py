@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from aws_cdk.cx_api import CloudAssembly
 
+from cashtrace_constructs.checks import default_rules
 from cashtrace_constructs.checks.template import of_type
 from tests.conftest import ENVIRONMENT_STACKS
 from tests.synth import unacknowledged
+from tools.checks_summary import summarize
 
 
 def test_every_environment_has_a_stack_pinned_to_its_account_and_cape_town(cloud_assembly: CloudAssembly) -> None:
@@ -29,10 +32,20 @@ def test_validation_report_has_no_unacknowledged_finding(app_validation_report: 
     assert unacknowledged(app_validation_report) == []
 
 
-def test_nag_packs_and_our_rules_all_ran(app_validation_report: dict[str, Any], cloud_assembly: CloudAssembly) -> None:
-    # A plugin that silently did not run would also show no findings; the report lists each one.
-    plugins = {report["pluginName"] for report in app_validation_report["pluginReports"]}
-    assert {"PCI.DSS.321", "NIST.800.53.R5"} <= plugins
+def test_every_registered_check_ran_over_every_template_and_passed(
+    cloud_assembly: CloudAssembly, app_outdir: Path
+) -> None:
+    # CDK leaves a passing plugin out of validation-report.json; each audited plugin records its run
+    # and RegionLock marks every stack, so deleting one from stacks/app.py fails here.
+    summary = summarize(app_outdir)
+    assert {run.plugin for run in summary.runs} == {"AwsSolutions", "PCI.DSS.321", "NIST.800.53.R5", "CashTraceChecks"}
+    templates = len(list(app_outdir.rglob("*.template.json")))
+    assert templates == summary.templates == 6
+    assert all(len(run.templates) == templates and run.passed for run in summary.runs)
+    (ours,) = [run for run in summary.runs if run.plugin == "CashTraceChecks"]
+    assert ours.rules == len(default_rules())
+    assert set(summary.region_locks) == {stack.hierarchical_id for stack in cloud_assembly.stacks_recursively}
+    assert summary.unlocked == [] and summary.passed
 
 
 def test_vpc_spans_three_azs_with_private_and_isolated_subnets(templates: dict[str, dict[str, Any]]) -> None:

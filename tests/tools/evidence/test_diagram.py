@@ -58,7 +58,8 @@ def test_a_newcomer_reads_a_dozen_boxes_not_the_template(assembly: Assembly) -> 
     for environment in ("dev", "staging", "prod"):
         stack = assembly.stack_for(environment)
         counts = summary(stack)
-        assert counts["resources"] > 200 and counts["nodes"] <= 20 and counts["flows"] <= 30, counts
+        # A reader follows a couple of arrows per box, not one per resource.
+        assert counts["resources"] > 200 and counts["nodes"] <= 20 and counts["flows"] <= 2 * counts["nodes"], counts
         assert len(mermaid(stack)) < 6_000
     dev, prod = (render(build_graph(assembly.stack_for(name))) for name in ("dev", "prod"))
     assert "single-AZ" in dev and "Multi-AZ" in prod

@@ -65,7 +65,7 @@ def test_the_scanner_summary_and_budgets_come_from_the_report_the_policy_and_the
     assert all(pack["violations"] == 0 and pack["suppressed"] > 0 for pack in packs.values())
     assert tuple(scanners["security_tools"]) == TOOLS and scanners["security_fail_at"] == "MEDIUM"
     assert all(exception["reason"] for exception in scanners["security_exceptions"])
-    assert any("security_scan.py" in command for command in scanners["security_commands"])
+    assert any("security_scan" in command for command in scanners["security_commands"])
     expected = budgets(assembly.stack_for("prod").template)
     assert {key: prod["budgets"][key] for key in expected} == expected and prod["budgets"]["within_budget"]
 
