@@ -13,6 +13,7 @@ from cdk_nag import AwsSolutionsChecks, NIST80053R5Checks, PCIDSS321Checks
 from cashtrace_constructs.checks import CashTraceChecks, default_rules
 from cashtrace_constructs.config import DEFAULT_ALLOWED_REGIONS, ENVIRONMENT_NAMES, EnvironmentConfig
 from cashtrace_constructs.region_lock import RegionLock
+from stacks import release
 from stacks.acknowledgments import audited
 from stacks.environment_stack import CashTraceEnvironmentStack
 from stacks.environments import all_environments, pipeline
@@ -41,8 +42,10 @@ def build_app(
 ) -> dict[str, CashTraceEnvironmentStack]:
     """Add every environment stack to `app` and attach the region lock and the checks once."""
     if environments is None:
-        keys = [f"account.{name}" for name in (*ENVIRONMENT_NAMES, "pipeline")] + ["image-tag"]
-        environments = all_environments({key: app.node.try_get_context(key) for key in keys})
+        keys = [f"account.{name}" for name in (*ENVIRONMENT_NAMES, "pipeline")]
+        context = {key: app.node.try_get_context(key) for key in (*keys, *release.CONTEXT_KEYS)}
+        # One release for every environment: the manifest (or digest) the pipeline's synth is given.
+        environments = all_environments(context, release.release_from_context(context))
     contexts = {
         f"account.{name}": app.node.try_get_context(f"account.{name}") for name in (*ENVIRONMENT_NAMES, "pipeline")
     }

@@ -79,9 +79,17 @@ def _step(
 
 
 def synth_step(
-    source: pipelines.IFileSetProducer, environments: Sequence[EnvironmentConfig], *, pipeline_account: str
+    source: pipelines.IFileSetProducer,
+    environments: Sequence[EnvironmentConfig],
+    *,
+    pipeline_account: str,
+    release_manifest: str,
 ) -> pipelines.CodeBuildStep:
-    """The whole suite (with the coverage gate), then the CLI synth that cdk-nag, the region lock and our rules gate."""
+    """The whole suite (with the coverage gate), then the CLI synth that cdk-nag, the region lock and our rules gate.
+
+    The synth reads the release manifest CI put in the source zip: every environment is pinned to its
+    digest, and a missing manifest, a tag or the placeholder fails the build (DEPLOY_CI_FAILED).
+    """
     # The accounts the pipeline was deployed with, so its own synth renders the same stacks.
     accounts = {
         f"CASHTRACE_{environment.name.upper()}_ACCOUNT": environment.infrastructure.account
@@ -92,16 +100,20 @@ def synth_step(
         source,
         # `make deps` installs from the lock files: `npm ci` (CLI and Node 22) and the pinned venv.
         install="make deps",
-        commands=["make test", "make synth"],
+        commands=["make test", f"make synth RELEASE={release_manifest}"],
         env={**accounts, "CASHTRACE_PIPELINE_ACCOUNT": pipeline_account, "CI": "true"},
         primary_output_directory="cdk.out",
     )
 
 
 def security_gate_step(
-    source: pipelines.IFileSetProducer, config: PipelineConfig, release_repository: ecr.IRepository
+    source: pipelines.IFileSetProducer, config: PipelineConfig, release_repository: ecr.IRepository, *, digest: str
 ) -> pipelines.CodeBuildStep:
-    """The release image against its ECR scan findings (Property 3): `python -m tools.image_scan_gate`."""
+    """The release image against its ECR scan findings (Property 3): `python -m tools.image_scan_gate`.
+
+    `digest` is the one the stage templates pin, written into the step so the CT-P3-ScannedImageShips
+    rule can compare them at synth; the gate also refuses a source manifest naming another digest.
+    """
     return _step(
         "SecurityGate",
         source,
@@ -109,6 +121,7 @@ def security_gate_step(
         commands=[
             "python -m tools.image_scan_gate"
             f" --repository {config.release_repository}"
+            f" --digest {digest}"
             f" --release-manifest {config.release_manifest}"
             f" --threshold {config.vulnerability_severity_threshold}"
             f" --wait-seconds {config.scan_wait_seconds}"
@@ -122,8 +135,14 @@ def security_gate_step(
     )
 
 
-def live_tests_step(source: pipelines.IFileSetProducer, suite: str, service_url: CfnOutput) -> pipelines.CodeBuildStep:
-    """`tests/<suite>` against the environment just deployed (integration before approval, smoke after)."""
+def live_tests_step(
+    source: pipelines.IFileSetProducer, suite: str, service_url: CfnOutput, *, release_manifest: str
+) -> pipelines.CodeBuildStep:
+    """`tests/<suite>` against the environment just deployed (integration before approval, smoke after).
+
+    The base URL is the stack's ServiceUrl output, whatever its scheme; /version must report the
+    release manifest's commit and digest. The public certificate needs no CA bundle.
+    """
     return _step(
         f"{suite.capitalize()}Tests",
         source,
@@ -131,5 +150,6 @@ def live_tests_step(source: pipelines.IFileSetProducer, suite: str, service_url:
         install=f"python -m pip install --quiet {pinned_requirement('pytest')}",
         # --confcutdir: the repo's top conftest synthesizes the CDK app; these tests need none of it.
         commands=[f"python -m pytest tests/{suite} --confcutdir=tests/{suite} -p no:cacheprovider -q"],
+        env={"CASHTRACE_RELEASE_MANIFEST": release_manifest},
         env_from_cfn_outputs={"CASHTRACE_BASE_URL": service_url},
     )

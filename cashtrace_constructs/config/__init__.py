@@ -40,7 +40,6 @@ from cashtrace_constructs.config.secrets import (
     secret_environment,
 )
 from cashtrace_constructs.config.service import (
-    DEFAULT_IMAGE_TAG,
     HOOK_REPORT_RESERVE_SECONDS,
     PLACEHOLDER_PIPELINE_ACCOUNT,
     DeploymentHookConfig,
@@ -52,7 +51,6 @@ from cashtrace_constructs.config.service import (
 
 __all__ = [
     "DEFAULT_ALLOWED_REGIONS",
-    "DEFAULT_IMAGE_TAG",
     "ENVIRONMENT_NAMES",
     "GITHUB_OIDC_ISSUER",
     "HOOK_REPORT_RESERVE_SECONDS",

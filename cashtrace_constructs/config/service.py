@@ -7,7 +7,6 @@ and 10 still hold.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Annotated
@@ -23,12 +22,9 @@ from cashtrace_constructs.config.validation import (
     require_match,
 )
 from cashtrace_constructs.errors import ErrorCode
+from cashtrace_constructs.release_manifest import COMMIT_RE, DIGEST_RE, PLACEHOLDER_DIGEST
 from cashtrace_constructs.timing import MAX_ROLLBACK_SECONDS, rollback_seconds
 
-# ECR accepts tags of up to 128 of these characters; a digest pins the exact image bytes.
-_IMAGE_TAG_RE = re.compile(r"^(?:[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}|sha256:[0-9a-f]{64})$")
-# Placeholder tag for a laptop synth; real deploys pass `-c image-tag=<tag or sha256 digest>`.
-DEFAULT_IMAGE_TAG = "bootstrap"
 # The tooling account that owns the image repositories ("build once, promote by digest").
 PLACEHOLDER_PIPELINE_ACCOUNT = "444444444444"
 # The hook stops checking this long before its Lambda timeout to report its verdict to CodeDeploy
@@ -117,7 +113,11 @@ class ServiceConfig:
     name: str = "api"
     repository_account: str = PLACEHOLDER_PIPELINE_ACCOUNT
     repository_name: str = "cashtrace/api"
-    image_tag: str = DEFAULT_IMAGE_TAG
+    # The image by digest only, from the release manifest (stacks/release.py); a tag can be moved
+    # after the scan. The default is the synth-only placeholder, which no deploy accepts.
+    image_digest: str = PLACEHOLDER_DIGEST
+    # The commit the image was built from ("" when a deploy names a bare digest); /version reports it.
+    commit_sha: str = ""
     container_port: Annotated[int, Between(1024, 65535)] = 8080
     # None: plain HTTP production listener (no domain yet); an ACM ARN turns on 443 + redirect.
     certificate_arn: str | None = None
@@ -156,7 +156,15 @@ class ServiceConfig:
             f"{path}.repository_name",
             f"must be a valid ECR repository name, got {self.repository_name!r}",
         )
-        require_match(_IMAGE_TAG_RE, self.image_tag, f"{path}.image_tag", "an ECR tag or a sha256: digest")
+        require_match(
+            DIGEST_RE, self.image_digest, f"{path}.image_digest", "a 'sha256:<64 hex>' digest", ErrorCode.CI_FAILED
+        )
+        require(
+            self.commit_sha == "" or bool(COMMIT_RE.match(self.commit_sha)),
+            ErrorCode.CI_FAILED,
+            f"{path}.commit_sha",
+            f"must be a 40-hex git commit sha (or empty when unknown), got {self.commit_sha!r}",
+        )
         if self.certificate_arn is not None:
             require_match(
                 ACM_CERTIFICATE_ARN_RE, self.certificate_arn, f"{path}.certificate_arn", "an ACM certificate ARN"

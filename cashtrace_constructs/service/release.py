@@ -165,7 +165,8 @@ class CodeDeployRelease:
                 container_port=config.container_port,
             ),
             hooks=AppSpecHooks(after_allow_test_traffic=hook_function),
-            description=f"{config.name} {config.image_tag}",
+            # The release being rolled out, in the deployment's own words (docs/pipeline.md, deployment record).
+            description=f"{config.name} commit={config.commit_sha or 'unknown'} digest={config.image_digest}",
             # CodeDeploy reports success only after the blue tasks are gone; the stack update waits for it.
             timeout=Duration.minutes(config.canary_interval_minutes + config.blue_termination_wait_minutes + 20),
         )

@@ -26,6 +26,11 @@ _FARGATE_MEMORY: Mapping[int, range] = {
 }
 
 
+# The service reads these for /version (service/server.py); the values come from the release manifest.
+RELEASE_COMMIT_VARIABLE = "CASHTRACE_COMMIT_SHA"
+RELEASE_DIGEST_VARIABLE = "CASHTRACE_IMAGE_DIGEST"
+
+
 def fargate_size(size: str, *, field_path: str = "size") -> tuple[int, int]:
     """`"1024/2048"` -> (cpu units, memory MiB), refusing combinations Fargate does not run."""
     try:
@@ -95,11 +100,18 @@ class ApplicationTask:
         self.container = self.task_definition.add_container(
             "App",
             container_name=config.name,
-            image=ecs.ContainerImage.from_ecr_repository(self.repository, config.image_tag),
+            # By digest: the bytes the pipeline's image scan gate checked (rule CT-P3-ScannedImageShips).
+            image=ecs.ContainerImage.from_ecr_repository(self.repository, config.image_digest),
             # Sidecars (e.g. the ADOT collector) are not essential; the app container alone is.
             essential=True,
             port_mappings=[ecs.PortMapping(container_port=config.container_port, protocol=ecs.Protocol.TCP)],
-            environment={"PORT": str(config.container_port), **environment},
+            # The release the task runs, for the service's /version (the image cannot know its own digest).
+            environment={
+                "PORT": str(config.container_port),
+                RELEASE_COMMIT_VARIABLE: config.commit_sha or "unknown",
+                RELEASE_DIGEST_VARIABLE: config.image_digest,
+                **environment,
+            },
             secrets=dict(secrets),
             logging=ecs.LogDriver.aws_logs(stream_prefix=config.name, log_group=self.log_group),
             readonly_root_filesystem=True,

@@ -14,6 +14,7 @@ from cashtrace_constructs.checks.template import of_type
 from cashtrace_constructs.config import PipelineConfig
 from cashtrace_constructs.errors import DeploymentError, ErrorCode
 from cashtrace_constructs.logical_ids import stack_prefix, without_absolute_ids
+from cashtrace_constructs.release_manifest import PLACEHOLDER_DIGEST
 from stacks import environments
 from stacks.pipeline_stack import CashTracePipelineStack
 from stacks.pipeline_steps import cdk_cli_version, pinned_requirement
@@ -117,7 +118,8 @@ def test_synth_installs_from_lock_files_runs_tests_and_cdk_synth(
     project = _project(template, "Build", "Synth", stages)
     spec = json.loads(project["Source"]["BuildSpec"])
     assert spec["phases"]["install"]["commands"] == ["make deps"]
-    assert spec["phases"]["build"]["commands"] == ["make test", "make synth"]
+    # The synth pins every environment to the digest of the release.json CI put in the source zip.
+    assert spec["phases"]["build"]["commands"] == ["make test", "make synth RELEASE=release.json"]
     assert spec["artifacts"]["base-directory"] == "cdk.out"
     environment = project["Environment"]
     assert environment["Image"] == "aws/codebuild/standard:7.0" and environment["PrivilegedMode"] is False
@@ -142,6 +144,8 @@ def test_security_gate_checks_the_release_image_at_the_configured_threshold(
     # The module the step runs exists in the source the step checks out, as a runnable package.
     assert importlib.util.find_spec(f"{command.split()[2]}.__main__") is not None
     assert "--threshold HIGH" in command and "--release-manifest release.json" in command
+    # The digest the stage templates pin (the session app has no release: the placeholder, which the gate refuses).
+    assert f"--digest {PLACEHOLDER_DIGEST}" in command
     statements = [
         statement
         for _, policy in of_type(template, "AWS::IAM::Policy")
@@ -169,16 +173,18 @@ def test_integration_tests_call_the_staging_url_from_its_stack_output(
     (url,) = [v for v in variables if v["name"] == "CASHTRACE_BASE_URL"]
     assert url["value"].endswith(".ServiceUrl}") or "ServiceUrl" in url["value"]
     smoke = _project(template, "Prod", "SmokeTests", stages)
-    assert "tests/smoke" in json.loads(smoke["Source"]["BuildSpec"])["phases"]["build"]["commands"][0]
-    # No certificate is configured yet, so the tests call the API load balancer itself over HTTP.
+    smoke_spec = json.loads(smoke["Source"]["BuildSpec"])
+    assert "tests/smoke" in smoke_spec["phases"]["build"]["commands"][0]
+    # /version is checked against the manifest of the release being tested.
+    for tests in (project, smoke):
+        variables = {v["Name"]: v["Value"] for v in tests["Environment"]["EnvironmentVariables"]}
+        assert variables["CASHTRACE_RELEASE_MANIFEST"] == "release.json"
+    # The suites take the URL whatever its scheme (tests/live_api.py): the environment's HTTPS domain
+    # once it has a certificate, the load balancer's own name over HTTP until then.
     for name in ("CashTrace-Staging", "CashTrace-Prod"):
         value = templates[name]["Outputs"]["ServiceUrl"]["Value"]
-        (load_balancer,) = [
-            i
-            for i, _ in of_type(templates[name], "AWS::ElasticLoadBalancingV2::LoadBalancer")
-            if _["Properties"].get("Scheme") == "internet-facing"
-        ]
-        assert value == {"Fn::Join": ["", ["http://", {"Fn::GetAtt": [load_balancer, "DNSName"]}]]}
+        first = value if isinstance(value, str) else value["Fn::Join"][1][0]
+        assert str(first).startswith(("https://", "http://")), first
 
 
 def test_failures_and_pending_approvals_notify_an_encrypted_topic(template: dict[str, Any]) -> None:
