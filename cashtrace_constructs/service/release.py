@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import cast
 
-from aws_cdk import Duration
+from aws_cdk import Duration, Stack
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_codedeploy as codedeploy
 from aws_cdk import aws_ec2 as ec2
@@ -151,8 +151,16 @@ class CodeDeployRelease:
         hook_function = self.health_check_hook.function
         hook_function.add_to_role_policy(
             iam.PolicyStatement(
-                actions=["codedeploy:PutLifecycleEventHookExecutionStatus"],
+                actions=["codedeploy:PutLifecycleEventHookExecutionStatus", "codedeploy:GetDeployment"],
                 resources=[self.deployment_group.deployment_group_arn],
+            )
+        )
+        # Its HealthCheckResults go to this account's default bus, bound for the deployment record.
+        stack = Stack.of(scope)
+        hook_function.add_to_role_policy(
+            iam.PolicyStatement(
+                actions=["events:PutEvents"],
+                resources=[f"arn:{stack.partition}:events:{stack.region}:{stack.account}:event-bus/default"],
             )
         )
         # The managed CodeDeploy ECS policy only invokes functions named CodeDeployHook_*.

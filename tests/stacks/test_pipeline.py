@@ -220,7 +220,7 @@ def test_state_changes_of_pipeline_stages_approvals_and_codedeploy_reach_the_rec
         if any(t["Arn"].get("Fn::GetAtt", [""])[0] in functions for t in r["Properties"]["Targets"])
     ]
     by_type = {p["detail-type"][0]: p for p in patterns}
-    assert len(by_type) == len(patterns) == 3
+    assert len(by_type) == len(patterns) == 4
     assert by_type["CodePipeline Stage Execution State Change"]["detail"]["stage"] == ["Prod", "Staging"]
     assert by_type["CodePipeline Action Execution State Change"]["detail"]["stage"] == ["Approval"]
     codedeploy = by_type["CodeDeploy Deployment State-change Notification"]
@@ -229,7 +229,11 @@ def test_state_changes_of_pipeline_stages_approvals_and_codedeploy_reach_the_rec
     assert {p["Statement"]["Principal"]["AWS"] for p in policies} == {
         "arn:aws:iam::222222222222:root", "arn:aws:iam::333333333333:root"
     }  # fmt: skip
-    assert all(p["Statement"]["Condition"] == {"StringEquals": {"events:source": "aws.codedeploy"}} for p in policies)
+    forwarded = {"StringEquals": {"events:source": ["aws.codedeploy", "cashtrace.deployment-health"]}}
+    assert all(p["Statement"]["Condition"] == forwarded for p in policies)
+    # The deploy hook's results of each rollout, from the same two accounts.
+    results = by_type["CashTrace Deployment Health Checks"]
+    assert results["source"] == ["cashtrace.deployment-health"] and results["account"] == codedeploy["account"]
 
 
 def test_pinned_requirements_come_from_pyproject() -> None:
@@ -301,9 +305,11 @@ def test_promoted_environments_forward_codedeploy_events_to_the_pipeline_account
         rules = [
             r["Properties"]
             for _, r in of_type(templates[name], "AWS::Events::Rule")
-            if r["Properties"]["EventPattern"].get("source") == ["aws.codedeploy"]
+            if "aws.codedeploy" in r["Properties"]["EventPattern"].get("source", [])
         ]
         assert bool(rules) is forwards, name
+        # The deploy hook's health checks travel with the CodeDeploy events.
+        assert all("cashtrace.deployment-health" in r["EventPattern"]["source"] for r in rules)
         for rule in rules:
             (target,) = rule["Targets"]
             assert target["Arn"] == "arn:aws:events:af-south-1:444444444444:event-bus/default"
