@@ -253,7 +253,8 @@ class DeploymentLog:
         self.started(deployment_id, event["time"])
         self.status(deployment_id, status, event["time"])
         item = self.merge(deployment_id, keep=self._rollout_defaults(event, environment, deployment_id))
-        assert item is not None  # an unconditional update always returns the item
+        if item is None:  # only a conditional update returns nothing
+            return deployment_id
         if detail["state"] == "START":
             failed = self._failed_just_before(environment, item)
             if failed:

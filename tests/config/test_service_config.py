@@ -15,7 +15,7 @@ from cashtrace_constructs.release_manifest import ReleaseManifest, is_placeholde
 from stacks.environments import account_for, prod
 
 DIGEST = "sha256:" + "b" * 64
-COMMIT = "0123456789abcdef0123456789abcdef01234567"
+COMMIT = "0123456789abcdef0123456789abcdef01234567"  # pragma: allowlist secret
 
 
 def _with_service(**changes: Any) -> EnvironmentConfig:

@@ -20,7 +20,7 @@ from cashtrace_constructs.release_manifest import (
 )
 
 DIGEST = "sha256:" + "c" * 64
-COMMIT = "0123456789abcdef0123456789abcdef01234567"
+COMMIT = "0123456789abcdef0123456789abcdef01234567"  # pragma: allowlist secret
 
 
 def _manifest(**changes: Any) -> dict[str, Any]:

@@ -26,7 +26,7 @@ from tests.tls import Certificate, self_signed
 ROOT = Path(__file__).resolve().parents[2]
 SUITES = ("integration", "smoke")
 DIGEST = "sha256:" + "5" * 64
-COMMIT = "1234567890abcdef1234567890abcdef12345678"
+COMMIT = "1234567890abcdef1234567890abcdef12345678"  # pragma: allowlist secret
 # The pipeline's test steps install pytest alone; these plugins of the repository's own suite stay off.
 _OTHER_PLUGINS = ("xdist", "randomly", "hypothesispytest", "syrupy", "pytest_cov")
 

@@ -12,7 +12,7 @@ from cashtrace_constructs.release_manifest import PLACEHOLDER_RELEASE, write
 from stacks.release import release_from_context
 
 DIGEST = "sha256:" + "d" * 64
-COMMIT = "0123456789abcdef0123456789abcdef01234567"
+COMMIT = "0123456789abcdef0123456789abcdef01234567"  # pragma: allowlist secret
 
 
 def test_no_release_named_is_the_placeholder() -> None:

@@ -15,7 +15,7 @@ from tools.image_scan_gate.__main__ import main
 from tools.image_scan_gate.gate import ReleaseImage, enforce, evaluate, rank
 
 DIGEST = "sha256:" + "a" * 64
-COMMIT = "0123456789abcdef0123456789abcdef01234567"
+COMMIT = "0123456789abcdef0123456789abcdef01234567"  # pragma: allowlist secret
 IMAGE = ReleaseImage(repository="cashtrace/api", digest=DIGEST)
 REQUEST = {"repositoryName": "cashtrace/api", "imageId": {"imageDigest": DIGEST}}
 
