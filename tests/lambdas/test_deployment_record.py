@@ -1,8 +1,8 @@
 """The deployment record against moto DynamoDB and real event shapes: complete, and the same whatever the order.
 
 EventBridge does not guarantee order (nor single delivery), so the record a release leaves must not
-depend on it: every pair of its events delivered the other way round, every order of a rollback's
-and of a retried stage's events, and every event delivered twice end in the same table.
+depend on it: every pair of its events delivered the other way round, backwards, or every event
+twice; the same for a rollback's and for a retried stage's events: each ends in the same table.
 """
 
 from __future__ import annotations
@@ -159,6 +159,11 @@ def _swapped(count: int) -> Iterator[tuple[int, ...]]:
         yield tuple(order)
 
 
+def _swapped_and_backwards(count: int) -> Iterator[tuple[int, ...]]:
+    yield from _swapped(count)
+    yield tuple(reversed(range(count)))
+
+
 # ---- what a release leaves ---------------------------------------------------------------------
 
 
@@ -218,21 +223,21 @@ def test_a_late_started_event_never_reopens_a_finished_deployment(deliver: Deliv
     )  # fmt: skip
 
 
-def test_a_retried_stage_ends_succeeded_whatever_the_order(deliver: Deliver) -> None:
+def test_a_retried_stage_ends_succeeded_in_every_pair_order(deliver: Deliver) -> None:
     item = deliver(RETRY_EVENTS)[f"{EXECUTION}:staging"]
     assert (item["status"], item["completedAt"]) == ("succeeded", "2026-11-28T03:30:00Z")
-    assert _differences(deliver, RETRY_EVENTS, itertools.permutations(range(len(RETRY_EVENTS)))) == []
+    assert _differences(deliver, RETRY_EVENTS, _swapped_and_backwards(len(RETRY_EVENTS))) == []
     # Still failing after the retry began: no completion time until it ends.
     assert "completedAt" not in deliver(RETRY_EVENTS[:3])[f"{EXECUTION}:staging"]
 
 
-def test_an_automatic_rollback_links_and_marks_the_failed_deployment_in_every_order(deliver: Deliver) -> None:
+def test_an_automatic_rollback_links_and_marks_the_failed_deployment_in_every_pair_order(deliver: Deliver) -> None:
     table = deliver(ROLLBACK_EVENTS)
     assert table["d-ROLLBACK01"]["rollbackOf"] == "d-FAILED0001"
     assert (table["d-FAILED0001"]["status"], table["d-FAILED0001"]["completedAt"]) == (
         "rolled_back", "2026-11-28T03:48:00Z"
     )  # fmt: skip
-    assert _differences(deliver, ROLLBACK_EVENTS, itertools.permutations(range(len(ROLLBACK_EVENTS)))) == []
+    assert _differences(deliver, ROLLBACK_EVENTS, _swapped_and_backwards(len(ROLLBACK_EVENTS))) == []
 
 
 def test_a_new_deployment_long_after_a_failure_is_not_a_rollback(deliver: Deliver) -> None:

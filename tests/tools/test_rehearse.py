@@ -50,71 +50,52 @@ def test_a_release_naming_a_tag_or_the_placeholder_is_refused_before_synthesis(
     assert not (tmp_path / "work" / "release.out").exists()
 
 
-@pytest.fixture(scope="module")
-def rehearsal(tmp_path_factory: pytest.TempPathFactory) -> tuple[int, str, Path]:
-    workdir = tmp_path_factory.mktemp("rehearsal")
-    release = workdir / "given.json"
-    write(release, repository="cashtrace/api", digest="sha256:" + "7" * 64, commit_sha=COMMIT)
+@pytest.mark.synth
+def test_make_rehearse_shows_what_ships_and_each_of_its_checks_can_fail(tmp_path: Path) -> None:
+    """One rehearsal (two syntheses of the real app): what it prints, then its checks on edited copies.
+
+    One test, not several sharing a fixture: pytest-xdist would run such a fixture once per worker.
+    """
+    digest = "sha256:" + "7" * 64
+    release = tmp_path / "given.json"
+    write(release, repository="cashtrace/api", digest=digest, commit_sha=COMMIT)
     printed = io.StringIO()
     with contextlib.redirect_stdout(printed):
-        code = main(["--release", str(release), "--workdir", str(workdir)])
-    return code, printed.getvalue(), workdir
+        code = main(["--release", str(release), "--workdir", str(tmp_path)])
+    output = printed.getvalue()
+    assert code == 0, output
 
-
-@pytest.mark.synth
-def test_the_rehearsal_prints_the_pinned_digest_per_stage_and_passes(rehearsal: tuple[int, str, Path]) -> None:
-    code, printed, _ = rehearsal
-    assert code == 0, printed
-    digest = "sha256:" + "7" * 64
+    # (a) the pinned digest per stage, (b) nothing stateful, (c) the gate, (d) the record.
     for stage, family in (("Staging", "cashtrace-staging-api"), ("Prod", "cashtrace-prod-api")):
-        assert re.search(rf"^  {stage} +{family} +cashtrace/api@{digest}$", printed, re.MULTILINE), printed
-    assert "stateful resources changed: none" in printed and "NOT EXPECTED" not in printed
-    assert f"asks ECR for the scan of cashtrace/api@{digest}; with a clean scan it exits 0" in printed
-    assert printed.count(f"commitSha {COMMIT}") == 3
-    assert f"OK: staging and prod would ship cashtrace/api@{digest}" in printed
+        assert re.search(rf"^  {stage} +{family} +cashtrace/api@{digest}$", output, re.MULTILINE), output
+    assert "stateful resources changed: none" in output and "NOT EXPECTED" not in output
+    assert f"asks ECR for the scan of cashtrace/api@{digest}; with a clean scan it exits 0" in output
+    assert output.count(f"commitSha {COMMIT}") == 3
+    assert f"OK: staging and prod would ship cashtrace/api@{digest}" in output
 
-
-@pytest.mark.synth
-def test_the_next_release_changes_only_task_definitions_and_their_rollout(rehearsal: tuple[int, str, Path]) -> None:
-    _, _, workdir = rehearsal
-    before, after = templates(workdir / "release.out"), templates(workdir / "next.out")
+    # (b) a next release changes the task definitions, their rollout and the gate's build, nothing else.
+    before, after = templates(tmp_path / "release.out"), templates(tmp_path / "next.out")
     changed = {(c.stack, c.resource_type) for c in changes(before, after)}
-    for stack in (
-        "CashTrace-Staging",
-        "CashTrace-Prod",
-        f"{PIPELINE}/Staging/Environment",
-        f"{PIPELINE}/Prod/Environment",
-    ):
+    staged = (f"{PIPELINE}/Staging/Environment", f"{PIPELINE}/Prod/Environment")
+    for stack in ("CashTrace-Staging", "CashTrace-Prod", *staged):
         assert {(stack, "AWS::ECS::TaskDefinition"), (stack, "Custom::EcsDeployment")} <= changed
-    assert (PIPELINE, "AWS::CodeBuild::Project") in changed
     assert {t for _, t in changed} == {"AWS::ECS::TaskDefinition", "Custom::EcsDeployment", "AWS::CodeBuild::Project"}
-    next_digest = load(workdir / "next.json").digest
-    assert {pin.digest for pin in pins(after)} == {next_digest}
+    assert {pin.digest for pin in pins(after)} == {load(tmp_path / "next.json").digest}
 
-
-@pytest.mark.synth
-def test_a_stateful_change_or_another_image_is_caught(rehearsal: tuple[int, str, Path]) -> None:
-    _, _, workdir = rehearsal
-    before = templates(workdir / "release.out")
-    after: dict[str, Any] = copy.deepcopy(before)
-    prod = after[f"{PIPELINE}/Prod/Environment"]
+    # A stateful change is caught, and so is a stage running another image.
+    edited: dict[str, Any] = copy.deepcopy(before)
+    prod = edited[f"{PIPELINE}/Prod/Environment"]
     (database_id, database), *_ = of_type(prod, "AWS::RDS::DBInstance")
     database["Properties"]["AllocatedStorage"] = "999"
-    (change,) = changes(before, after)
+    (change,) = changes(before, edited)
     assert (change.logical_id, change.stateful, change.expected) == (database_id, True, False)
     for _, task in of_type(prod, "AWS::ECS::TaskDefinition"):
         for container in task["Properties"]["ContainerDefinitions"]:
-            container["Image"] = json.loads(json.dumps(container["Image"]).replace("@sha256:" + "7" * 64, ":hotfix"))
-    assert [pin.image for pin in pins(after) if pin.stage == "Prod"] == ["cashtrace/api@hotfix"]
+            container["Image"] = json.loads(json.dumps(container["Image"]).replace(f"@{digest}", ":hotfix"))
+    assert [pin.image for pin in pins(edited) if pin.stage == "Prod"] == ["cashtrace/api@hotfix"]
 
-
-@pytest.mark.synth
-def test_the_gate_refuses_a_manifest_other_than_the_one_it_was_synthesized_for(
-    rehearsal: tuple[int, str, Path], tmp_path: Path
-) -> None:
-    _, _, workdir = rehearsal
-    command = gate_command(templates(workdir / "release.out")[PIPELINE])
+    # (c) the gate, as synthesized for this release, refuses a manifest naming another digest.
     other = tmp_path / "other.json"
     write(other, repository="cashtrace/api", digest="sha256:" + "8" * 64, commit_sha=COMMIT)
-    code, asked, printed = run_gate(command, other)
-    assert code == 1 and asked == {} and "DEPLOY_CI_FAILED [release.image.digest]" in printed
+    code, asked, gate_output = run_gate(gate_command(before[PIPELINE]), other)
+    assert code == 1 and asked == {} and "DEPLOY_CI_FAILED [release.image.digest]" in gate_output
