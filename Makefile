@@ -5,8 +5,12 @@ VENV := .venv
 export PATH := $(CURDIR)/node_modules/.bin:$(CURDIR)/$(VENV)/bin:$(PATH)
 PYTHON := $(VENV)/bin/python
 PYTEST_ARGS ?=
+# A release manifest (release.json, docs/pipeline.md): `make synth RELEASE=release.json` pins every
+# environment to its digest, as the pipeline's synth does. Without it the placeholder digest is
+# synthesized, which can never be deployed.
+RELEASE ?=
 
-.PHONY: synth test property-test snapshot-check lint workflow-lint typecheck security bench bench-breakdown snapshot-update budgets evidence diagrams delivery-report clean
+.PHONY: synth rehearse test property-test snapshot-check lint workflow-lint typecheck security bench bench-breakdown snapshot-update budgets evidence diagrams delivery-report clean
 
 $(VENV)/.installed: pyproject.toml
 	python3 -m venv $(VENV)
@@ -31,8 +35,13 @@ $(CHECKOV_VENV)/.installed: pyproject.toml
 ## Synthesize every stack into cdk.out (cdk-nag, the region lock and our rules gate it), then
 ## print which of those checks ran over which templates and passed.
 synth: deps
-	cdk synth --quiet
+	cdk synth --quiet $(if $(RELEASE),--context release=$(RELEASE))
 	$(PYTHON) -m tools.checks_summary cdk.out
+
+## Release rehearsal: synthesize from a manifest as the pipeline does (RELEASE=..., default: a
+## generated one) and show what ships: the pinned digest per stage, what a next release changes, the gate, the record.
+rehearse: deps
+	$(PYTHON) -m tools.rehearse $(if $(RELEASE),--release $(RELEASE))
 
 ## The whole test suite with the coverage gate (threshold in pyproject.toml).
 test: deps
@@ -52,6 +61,7 @@ snapshot-update: deps
 lint: deps
 	ruff check .
 	ruff format --check .
+	hadolint service/Dockerfile
 
 ## actionlint and zizmor on .github/workflows (actionlint: `pip install --group workflow-lint`).
 workflow-lint: deps
@@ -60,7 +70,7 @@ workflow-lint: deps
 	zizmor --offline --persona pedantic .github/workflows
 
 typecheck: deps
-	mypy cashtrace_constructs stacks lambdas tools app.py
+	mypy cashtrace_constructs stacks lambdas tools service app.py
 
 ## Property 3: bandit, pip-audit, detect-secrets, cfn-lint, checkov and the AWS Control Tower
 ## proactive controls over cdk.out, judged by security/policy.yaml (failing severity and every

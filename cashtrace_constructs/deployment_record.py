@@ -1,4 +1,4 @@
-"""`DeploymentRecord`: every pipeline stage and CodeDeploy state change, kept as the design's Deployment.
+"""`DeploymentRecord`: pipeline stage, CodeDeploy and deploy-hook events, kept as the design's Deployment.
 
 Lives in the pipeline (tooling) account beside the pipeline whose events it records; the
 environment accounts forward their CodeDeploy events to this account's default event bus.
@@ -28,6 +28,11 @@ from cashtrace_constructs.log_retention import retention
 CODEDEPLOY_STATE_CHANGE = "CodeDeploy Deployment State-change Notification"
 STAGE_STATE_CHANGE = "CodePipeline Stage Execution State Change"
 ACTION_STATE_CHANGE = "CodePipeline Action Execution State Change"
+# What the deploy hook publishes (lambdas/deployment_health_check: RESULTS_SOURCE, RESULTS_DETAIL_TYPE).
+HEALTH_CHECKS_SOURCE = "cashtrace.deployment-health"
+HEALTH_CHECKS = "CashTrace Deployment Health Checks"
+# Everything an environment account forwards to the pipeline account's bus.
+FORWARDED_SOURCES = ("aws.codedeploy", HEALTH_CHECKS_SOURCE)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -174,7 +179,16 @@ class DeploymentRecord(Construct):
             ),
             targets=[target],
         )
-        # Environment accounts may put only their CodeDeploy events on this account's default bus.
+        events.Rule(
+            self,
+            "HealthCheckResults",
+            description="The deploy hook's health checks of each rollout, forwarded by the environment accounts",
+            event_pattern=events.EventPattern(
+                source=[HEALTH_CHECKS_SOURCE], detail_type=[HEALTH_CHECKS], account=sorted(accounts)
+            ),
+            targets=[target],
+        )
+        # Environment accounts may put only their CodeDeploy events and hook results on this account's default bus.
         for account, name in sorted(accounts.items()):
             events.CfnEventBusPolicy(
                 self,
@@ -186,7 +200,7 @@ class DeploymentRecord(Construct):
                     "Principal": {"AWS": f"arn:{stack.partition}:iam::{account}:root"},
                     "Action": "events:PutEvents",
                     "Resource": f"arn:{stack.partition}:events:{stack.region}:{stack.account}:event-bus/default",
-                    "Condition": {"StringEquals": {"events:source": "aws.codedeploy"}},
+                    "Condition": {"StringEquals": {"events:source": list(FORWARDED_SOURCES)}},
                 },
             )
 
@@ -198,7 +212,7 @@ class DeploymentEventForwarderProps:
 
 
 class DeploymentEventForwarder(Construct):
-    """In an environment account: sends its CodeDeploy state changes to the pipeline account's bus."""
+    """In an environment account: sends its CodeDeploy state changes and hook results to the pipeline account's bus."""
 
     def __init__(self, scope: Construct, construct_id: str, *, props: DeploymentEventForwarderProps) -> None:
         super().__init__(scope, construct_id)
@@ -223,7 +237,9 @@ class DeploymentEventForwarder(Construct):
         self.rule = events.Rule(
             self,
             "Rule",
-            description="CodeDeploy state changes for the CashTrace deployment record",
-            event_pattern=events.EventPattern(source=["aws.codedeploy"], detail_type=[CODEDEPLOY_STATE_CHANGE]),
+            description="CodeDeploy state changes and deploy-hook health checks for the CashTrace deployment record",
+            event_pattern=events.EventPattern(
+                source=list(FORWARDED_SOURCES), detail_type=[CODEDEPLOY_STATE_CHANGE, HEALTH_CHECKS]
+            ),
             targets=[targets.EventBus(bus, role=self.role.without_policy_updates())],
         )

@@ -13,6 +13,7 @@ from cdk_nag import AwsSolutionsChecks, NIST80053R5Checks, PCIDSS321Checks
 from cashtrace_constructs.checks import CashTraceChecks, default_rules
 from cashtrace_constructs.config import DEFAULT_ALLOWED_REGIONS, EnvironmentConfig
 from cashtrace_constructs.region_lock import RegionLock
+from stacks import release
 from stacks.acknowledgments import audited
 from stacks.environment_stack import CashTraceEnvironmentStack
 from stacks.environments import CONTEXT_KEYS, all_environments, pipeline
@@ -40,9 +41,9 @@ def build_app(
     with_pipeline: bool = True,
 ) -> dict[str, CashTraceEnvironmentStack]:
     """Add every environment stack to `app` and attach the region lock and the checks once."""
-    contexts = {key: app.node.try_get_context(key) for key in CONTEXT_KEYS}
+    contexts = {key: app.node.try_get_context(key) for key in (*CONTEXT_KEYS, *release.CONTEXT_KEYS)}
     if environments is None:
-        environments = all_environments(contexts)
+        environments = all_environments(contexts, release.release_from_context(contexts))
     # CD pipeline: the environments it deploys forward their CodeDeploy events to it, so
     # `cdk deploy CashTrace-Staging` and the pipeline's Staging stage deploy the same stack.
     pipeline_config = pipeline(contexts) if with_pipeline else None

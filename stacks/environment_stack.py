@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from aws_cdk import CfnOutput, Environment, Fn, Stack
+from aws_cdk import CfnOutput, CfnRule, CfnRuleAssertion, Environment, Fn, Stack
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_iam as iam
 from constructs import Construct
@@ -21,6 +21,7 @@ from cashtrace_constructs.logical_ids import keep_logical_ids, stabilize_logical
 from cashtrace_constructs.monitoring import Monitoring, MonitoringProps, redis_member_cluster_ids
 from cashtrace_constructs.network import Network, NetworkProps
 from cashtrace_constructs.prometheus import PrometheusWorkspace, PrometheusWorkspaceProps
+from cashtrace_constructs.release_manifest import PLACEHOLDER_DIGEST, is_placeholder
 from cashtrace_constructs.secrets import EnvironmentSecrets, EnvironmentSecretsProps
 from cashtrace_constructs.service import BlueGreenService, BlueGreenServiceProps
 from cashtrace_constructs.storage import (
@@ -163,6 +164,9 @@ class CashTraceEnvironmentStack(Stack):
                 props=DeploymentEventForwarderProps(target_account=deployment_events_account),
             )
 
+        if is_placeholder(config.service.image_digest):
+            self._refuse_deployment_without_release()
+
         keep_logical_ids(self, SECRETS_DEPLOYED_ELSEWHERE)
         # The same logical ids whether this stack is top-level or inside a pipeline Stage.
         stabilize_logical_ids(self)
@@ -197,6 +201,24 @@ class CashTraceEnvironmentStack(Stack):
             "GrafanaUrl",
             value=self.grafana.url,
             description="Grafana (internal load balancer: from inside the VPC, over the VPN or SSM)",
+        )
+
+    def _refuse_deployment_without_release(self) -> None:
+        """A synth without a release (`make synth`) pins the placeholder digest; CloudFormation refuses
+        such a template before it changes anything, instead of ECS failing to pull a nonexistent image."""
+        placeholder = self.config.service.image_digest
+        CfnRule(
+            self,
+            "ReleaseRequired",
+            assertions=[
+                CfnRuleAssertion(
+                    assert_=Fn.condition_not(Fn.condition_equals(placeholder, PLACEHOLDER_DIGEST)),
+                    assert_description=(
+                        "DEPLOY_CI_FAILED [release.image.digest]: synthesized without a release, so the image is "
+                        "the placeholder digest; deploy with -c release=<release.json> or -c image-digest=sha256:..."
+                    ),
+                )
+            ],
         )
 
     def _monitoring(self, config: EnvironmentConfig) -> None:

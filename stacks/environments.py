@@ -15,7 +15,6 @@ from collections.abc import Mapping
 from typing import Any
 
 from cashtrace_constructs.config import (
-    DEFAULT_IMAGE_TAG,
     ENVIRONMENT_NAMES,
     PLACEHOLDER_ACCOUNTS,
     PLACEHOLDER_HOSTED_ZONE_IDS,
@@ -41,6 +40,8 @@ from cashtrace_constructs.config import (
     ServiceConfig,
     StrategyType,
 )
+from cashtrace_constructs.release_manifest import PLACEHOLDER_RELEASE, ReleaseManifest
+from stacks.release import require_repository
 
 REGION = "af-south-1"
 # The public zone every environment's name lives in.
@@ -52,7 +53,6 @@ CONTEXT_KEYS: tuple[str, ...] = (
     *(f"hosted-zone-id.{name}" for name in ENVIRONMENT_NAMES),
     *(f"certificate-arn.{name}" for name in ENVIRONMENT_NAMES),
     "notification-emails",
-    "image-tag",
 )
 
 
@@ -80,21 +80,25 @@ def endpoint_for(name: str, domain_name: str, context: Mapping[str, Any] | None 
     )
 
 
-def _service(context: Mapping[str, Any] | None, *, alarm_evaluation_periods: int) -> ServiceConfig:
-    """The API service; the image tag (or sha256 digest) comes from `-c image-tag=...`."""
-    image_tag = (context or {}).get("image-tag") or DEFAULT_IMAGE_TAG
-    return ServiceConfig(
+def _service(
+    context: Mapping[str, Any] | None, release: ReleaseManifest, *, alarm_evaluation_periods: int
+) -> ServiceConfig:
+    """The API service, pinned to the release's digest (stacks/release.py: manifest, digest or placeholder)."""
+    service = ServiceConfig(
         repository_account=account_for("pipeline", context),
-        image_tag=str(image_tag),
+        image_digest=release.digest,
+        commit_sha="" if release.is_placeholder else release.commit_sha,
         alarm_evaluation_periods=alarm_evaluation_periods,
     )
+    require_repository(release, service.repository_name)
+    return service
 
 
 def _api(size: str, scaling: AutoScalingConfig) -> ResourceConfig:
     return ResourceConfig(type=ResourceType.COMPUTE, name="api", size=size, auto_scaling=scaling)
 
 
-def dev(context: Mapping[str, Any] | None = None) -> EnvironmentConfig:
+def dev(context: Mapping[str, Any] | None = None, release: ReleaseManifest = PLACEHOLDER_RELEASE) -> EnvironmentConfig:
     return EnvironmentConfig(
         settings=EnvironmentSettings(
             name="dev",
@@ -132,7 +136,7 @@ def dev(context: Mapping[str, Any] | None = None) -> EnvironmentConfig:
             cache_node_type="cache.t4g.micro",
             cache_replicas=0,
         ),
-        service=_service(context, alarm_evaluation_periods=2),
+        service=_service(context, release, alarm_evaluation_periods=2),
         # Dev holds no customer data: rotating quarterly keeps the Lambda exercised without churn.
         secrets=SecretsConfig(default_rotation_days=90, database_rotation_days=90),
         # Dev is noisy by nature: wait longer before warning, and run the smallest Grafana.
@@ -140,7 +144,9 @@ def dev(context: Mapping[str, Any] | None = None) -> EnvironmentConfig:
     )
 
 
-def staging(context: Mapping[str, Any] | None = None) -> EnvironmentConfig:
+def staging(
+    context: Mapping[str, Any] | None = None, release: ReleaseManifest = PLACEHOLDER_RELEASE
+) -> EnvironmentConfig:
     return EnvironmentConfig(
         settings=EnvironmentSettings(
             name="staging",
@@ -177,12 +183,12 @@ def staging(context: Mapping[str, Any] | None = None) -> EnvironmentConfig:
             cache_node_type="cache.t4g.small",
             cache_replicas=1,
         ),
-        service=_service(context, alarm_evaluation_periods=2),
+        service=_service(context, release, alarm_evaluation_periods=2),
         secrets=SecretsConfig(default_rotation_days=30, database_rotation_days=30),
     )
 
 
-def prod(context: Mapping[str, Any] | None = None) -> EnvironmentConfig:
+def prod(context: Mapping[str, Any] | None = None, release: ReleaseManifest = PLACEHOLDER_RELEASE) -> EnvironmentConfig:
     return EnvironmentConfig(
         settings=EnvironmentSettings(
             name="prod",
@@ -223,7 +229,7 @@ def prod(context: Mapping[str, Any] | None = None) -> EnvironmentConfig:
             cache_snapshot_retention_days=35,
         ),
         # One breaching minute rolls prod back: its budget is 180 s, not 300 (docs/service.md).
-        service=_service(context, alarm_evaluation_periods=1),
+        service=_service(context, release, alarm_evaluation_periods=1),
         # PCI DSS 8.3.9 and the 30-day ceiling in SecretsConfig.validate.
         secrets=SecretsConfig(default_rotation_days=30, database_rotation_days=30),
         # Prod's larger volume and pool: page earlier on storage, allow more connections.
@@ -231,9 +237,11 @@ def prod(context: Mapping[str, Any] | None = None) -> EnvironmentConfig:
     )
 
 
-def all_environments(context: Mapping[str, Any] | None = None) -> tuple[EnvironmentConfig, ...]:
-    """dev, staging, prod, in promotion order."""
-    return (dev(context), staging(context), prod(context))
+def all_environments(
+    context: Mapping[str, Any] | None = None, release: ReleaseManifest = PLACEHOLDER_RELEASE
+) -> tuple[EnvironmentConfig, ...]:
+    """dev, staging, prod, in promotion order, all pinned to `release`."""
+    return (dev(context, release), staging(context, release), prod(context, release))
 
 
 def pipeline(context: Mapping[str, Any] | None = None) -> PipelineConfig:

@@ -92,6 +92,7 @@ class CashTracePipelineStack(Stack):
                 f"the promotion order names {missing}, which have no environment config",
                 field="pipeline.promotion",
             )
+        self.release_digest = self._release_digest([by_name[name] for name in config.promotion])
         self._planned: list[PlannedStage] = []
         # Check the whole promotion order before any resource exists.
         check_promotion(
@@ -315,6 +316,18 @@ class CashTracePipelineStack(Stack):
         )
 
     @staticmethod
+    def _release_digest(promoted: Sequence[EnvironmentConfig]) -> str:
+        """The one image every promoted environment ships: what the security gate checks."""
+        digests = sorted({environment.service.image_digest for environment in promoted})
+        if len(digests) != 1:
+            raise DeploymentError(
+                ErrorCode.CI_FAILED,
+                f"the promoted environments pin different images {digests}; one release ships one image",
+                field="pipeline.promotion",
+            )
+        return digests[0]
+
+    @staticmethod
     def _cfn(construct: Construct) -> CfnResource:
         child = construct.node.default_child
         if not isinstance(child, CfnResource):
@@ -394,10 +407,12 @@ class CashTracePipelineStack(Stack):
             )
         if not self._planned[:-1]:
             # The first stage ships the image first: check it against its scan findings (Property 3).
-            pre.append(security_gate_step(self.source, self.config, self.release_repository))
+            pre.append(
+                security_gate_step(self.source, self.config, self.release_repository, digest=self.release_digest)
+            )
         if tests:
             suite = "integration" if not environment.settings.requires_approval else "smoke"
-            post.append(live_tests_step(self.source, suite, service_url))
+            post.append(live_tests_step(self.source, suite, service_url, release_manifest=self.config.release_manifest))
         self.pipeline.add_stage(stage, pre=pre, post=post)
         self.stages[environment.name] = stage
         return stage

@@ -138,6 +138,9 @@ def synth_step(
     """The whole suite (with the coverage gate), the CLI synth that cdk-nag, the region lock and our rules gate,
     then the evidence of every environment (`make evidence`).
 
+    The synth reads the release manifest CI put in the source zip: every environment is pinned to its
+    digest, and a missing manifest, a tag or the placeholder fails the build (DEPLOY_CI_FAILED).
+
     The evidence lands in cdk.out/evidence/, so it travels in the Synth step's output artifact with the
     assembly it describes; its JUnit file is also this build's CodeBuild test report.
     """
@@ -146,7 +149,11 @@ def synth_step(
         source,
         # `make deps` installs from the lock files: `npm ci` (CLI and Node 22) and the pinned venv.
         install="make deps",
-        commands=["make test", "make synth", f"make evidence ENV='{' '.join(e.name for e in environments)}'"],
+        commands=[
+            "make test",
+            f"make synth RELEASE={config.release_manifest}",
+            f"make evidence ENV='{' '.join(e.name for e in environments)}'",
+        ],
         reports={
             EVIDENCE_REPORT: {"files": ["*.junit.xml"], "base-directory": "cdk.out/evidence", "file-format": "JUNITXML"}
         },
@@ -157,9 +164,13 @@ def synth_step(
 
 
 def security_gate_step(
-    source: pipelines.IFileSetProducer, config: PipelineConfig, release_repository: ecr.IRepository
+    source: pipelines.IFileSetProducer, config: PipelineConfig, release_repository: ecr.IRepository, *, digest: str
 ) -> pipelines.CodeBuildStep:
-    """The release image against its ECR scan findings (Property 3): `python -m tools.image_scan_gate`."""
+    """The release image against its ECR scan findings (Property 3): `python -m tools.image_scan_gate`.
+
+    `digest` is the one the stage templates pin, written into the step so the CT-P3-ScannedImageShips
+    rule can compare them at synth; the gate also refuses a source manifest naming another digest.
+    """
     return _step(
         "SecurityGate",
         source,
@@ -167,6 +178,7 @@ def security_gate_step(
         commands=[
             "python -m tools.image_scan_gate"
             f" --repository {config.release_repository}"
+            f" --digest {digest}"
             f" --release-manifest {config.release_manifest}"
             f" --threshold {config.vulnerability_severity_threshold}"
             f" --wait-seconds {config.scan_wait_seconds}"
@@ -180,8 +192,14 @@ def security_gate_step(
     )
 
 
-def live_tests_step(source: pipelines.IFileSetProducer, suite: str, service_url: CfnOutput) -> pipelines.CodeBuildStep:
-    """`tests/<suite>` against the environment just deployed (integration before approval, smoke after)."""
+def live_tests_step(
+    source: pipelines.IFileSetProducer, suite: str, service_url: CfnOutput, *, release_manifest: str
+) -> pipelines.CodeBuildStep:
+    """`tests/<suite>` against the environment just deployed (integration before approval, smoke after).
+
+    The base URL is the stack's ServiceUrl output, whatever its scheme; /version must report the
+    release manifest's commit and digest. The public certificate needs no CA bundle.
+    """
     return _step(
         f"{suite.capitalize()}Tests",
         source,
@@ -189,5 +207,6 @@ def live_tests_step(source: pipelines.IFileSetProducer, suite: str, service_url:
         install=f"python -m pip install --quiet {pinned_requirement('pytest')}",
         # --confcutdir: the repo's top conftest synthesizes the CDK app; these tests need none of it.
         commands=[f"python -m pytest tests/{suite} --confcutdir=tests/{suite} -p no:cacheprovider -q"],
+        env={"CASHTRACE_RELEASE_MANIFEST": release_manifest},
         env_from_cfn_outputs={"CASHTRACE_BASE_URL": service_url},
     )

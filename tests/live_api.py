@@ -1,13 +1,20 @@
 """A small HTTP client for the integration and smoke tests that run against a deployed environment.
 
-Standard library only: the pipeline's test steps install pytest and nothing else. The base URL
-comes from CASHTRACE_BASE_URL (the stack's ServiceUrl output); without it the live tests skip.
+Standard library only: the pipeline's test steps install pytest and nothing else. Parameters, all
+environment variables so that the pipeline and `make test` pass them alike:
+
+- CASHTRACE_BASE_URL: the environment's base URL (the stack's ServiceUrl output), http or https;
+  without it the live tests skip.
+- CASHTRACE_CA_BUNDLE: a PEM file of CAs to trust instead of the system's (a private or test CA).
+- CASHTRACE_RELEASE_MANIFEST: the release.json of the release being tested; /version must match it.
+- CASHTRACE_RETRY_BACKOFF_SECONDS: the first pause before retrying a 5xx or a refused connection.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import ssl
 import time
 import urllib.error
 import urllib.request
@@ -17,13 +24,35 @@ from typing import Any
 
 import pytest
 
+from cashtrace_constructs.release_manifest import ReleaseManifest, load
+
 BASE_URL_ENV = "CASHTRACE_BASE_URL"
+CA_BUNDLE_ENV = "CASHTRACE_CA_BUNDLE"
+RELEASE_MANIFEST_ENV = "CASHTRACE_RELEASE_MANIFEST"
+BACKOFF_ENV = "CASHTRACE_RETRY_BACKOFF_SECONDS"
 HEALTH_PATH = "/health"
+VERSION_PATH = "/version"
 
 
 def base_url() -> str | None:
     value = os.environ.get(BASE_URL_ENV, "").strip()
     return value.rstrip("/") or None
+
+
+def expected_release() -> ReleaseManifest | None:
+    """The release the deployed environment must report, or None when no manifest was given."""
+    path = os.environ.get(RELEASE_MANIFEST_ENV, "").strip()
+    return load(path) if path else None
+
+
+def client_from_environment() -> ServiceClient:
+    root = base_url()
+    assert root is not None
+    return ServiceClient(
+        root,
+        ca_bundle=os.environ.get(CA_BUNDLE_ENV, "").strip() or None,
+        backoff=float(os.environ.get(BACKOFF_ENV, "1.0")),
+    )
 
 
 live = pytest.mark.skipif(base_url() is None, reason=f"{BASE_URL_ENV} is not set: no deployed environment to call")
@@ -42,13 +71,23 @@ class Reply:
 class ServiceClient:
     """GETs against one deployed environment; 5xx and connection errors are retried with backoff."""
 
-    def __init__(self, root: str, *, timeout: float = 10.0, attempts: int = 3, backoff: float = 1.0) -> None:
+    def __init__(
+        self,
+        root: str,
+        *,
+        timeout: float = 10.0,
+        attempts: int = 3,
+        backoff: float = 1.0,
+        ca_bundle: str | None = None,
+    ) -> None:
         if not root.startswith(("https://", "http://")):
             raise ValueError(f"{BASE_URL_ENV} must be an http(s) URL, got {root!r}")
         self.root = root.rstrip("/")
         self.timeout = timeout
         self.attempts = attempts
         self.backoff = backoff
+        # Certificates are always verified; a CA bundle only changes whom to trust.
+        self.context = ssl.create_default_context(cafile=ca_bundle) if root.startswith("https://") else None
 
     def get(self, path: str) -> Reply:
         url = f"{self.root}{path}"
@@ -57,7 +96,7 @@ class ServiceClient:
             started = time.monotonic()
             try:
                 request = urllib.request.Request(url, headers={"Accept": "application/json"})
-                with urllib.request.urlopen(request, timeout=self.timeout) as response:
+                with urllib.request.urlopen(request, timeout=self.timeout, context=self.context) as response:
                     return Reply(response.status, response.read(), (time.monotonic() - started) * 1000)
             except urllib.error.HTTPError as error:
                 reply = Reply(error.code, error.read(), (time.monotonic() - started) * 1000)

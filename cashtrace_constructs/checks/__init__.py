@@ -17,6 +17,7 @@ from cashtrace_constructs.checks.public_buckets import PublicBuckets
 from cashtrace_constructs.checks.rollback_budget import RollbackBudget
 from cashtrace_constructs.checks.rule import Finding, Rule, StackRule, SynthesizedStack
 from cashtrace_constructs.checks.scale_out_budget import ScaleOutBudget
+from cashtrace_constructs.checks.scanned_image_ships import ScannedImageShips
 from cashtrace_constructs.checks.secret_isolation import SecretIsolation
 from cashtrace_constructs.checks.staging_before_prod import StagingBeforeProd
 from cashtrace_constructs.checks.world_open_ingress import WorldOpenIngress
@@ -36,6 +37,7 @@ def default_rules(allowed_regions: Sequence[str] = DEFAULT_ALLOWED_REGIONS) -> l
         ZeroDowntime(),
         SecretIsolation(),
         StagingBeforeProd(),
+        ScannedImageShips(),
         EveryAlarmHasAction(),
         PublicBuckets(),
         DatabaseProtection(),
@@ -60,6 +62,7 @@ __all__ = [
     "RollbackBudget",
     "Rule",
     "ScaleOutBudget",
+    "ScannedImageShips",
     "SecretIsolation",
     "StackRule",
     "StagingBeforeProd",

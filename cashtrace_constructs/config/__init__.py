@@ -54,7 +54,6 @@ from cashtrace_constructs.config.secrets import (
     secret_environment,
 )
 from cashtrace_constructs.config.service import (
-    DEFAULT_IMAGE_TAG,
     HOOK_REPORT_RESERVE_SECONDS,
     DeploymentHookConfig,
     DeploymentStrategy,
@@ -65,7 +64,6 @@ from cashtrace_constructs.config.service import (
 
 __all__ = [
     "DEFAULT_ALLOWED_REGIONS",
-    "DEFAULT_IMAGE_TAG",
     "ENVIRONMENT_NAMES",
     "GITHUB_OIDC_ISSUER",
     "GRAFANA_HOST_PREFIX",

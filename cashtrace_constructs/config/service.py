@@ -7,7 +7,6 @@ and 10 still hold.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Annotated
@@ -23,12 +22,9 @@ from cashtrace_constructs.config.validation import (
     require_match,
 )
 from cashtrace_constructs.errors import ErrorCode
+from cashtrace_constructs.release_manifest import COMMIT_RE, DIGEST_RE, PLACEHOLDER_DIGEST
 from cashtrace_constructs.timing import MAX_ROLLBACK_SECONDS, rollback_seconds
 
-# ECR accepts tags of up to 128 of these characters; a digest pins the exact image bytes.
-_IMAGE_TAG_RE = re.compile(r"^(?:[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}|sha256:[0-9a-f]{64})$")
-# Placeholder tag for a laptop synth; real deploys pass `-c image-tag=<tag or sha256 digest>`.
-DEFAULT_IMAGE_TAG = "bootstrap"
 # The hook stops checking this long before its Lambda timeout to report its verdict to CodeDeploy
 # (`_REPORT_RESERVE_SECONDS` of lambdas/deployment_health_check/handler.py, which has no CDK imports;
 # tests/config/test_deployment_hook_config.py runs that hook loop against the rule below).
@@ -115,7 +111,11 @@ class ServiceConfig:
     name: str = "api"
     repository_account: str = PLACEHOLDER_PIPELINE_ACCOUNT
     repository_name: str = "cashtrace/api"
-    image_tag: str = DEFAULT_IMAGE_TAG
+    # The image by digest only, from the release manifest (stacks/release.py); a tag can be moved
+    # after the scan. The default is the synth-only placeholder, which no deploy accepts.
+    image_digest: str = PLACEHOLDER_DIGEST
+    # The commit the image was built from ("" when a deploy names a bare digest); /version reports it.
+    commit_sha: str = ""
     container_port: Annotated[int, Between(1024, 65535)] = 8080
     # Unprivileged, so it can never be one of the production listener's ports (80, 443).
     test_listener_port: Annotated[int, Between(1024, 65535)] = 9443
@@ -152,7 +152,15 @@ class ServiceConfig:
             f"{path}.repository_name",
             f"must be a valid ECR repository name, got {self.repository_name!r}",
         )
-        require_match(_IMAGE_TAG_RE, self.image_tag, f"{path}.image_tag", "an ECR tag or a sha256: digest")
+        require_match(
+            DIGEST_RE, self.image_digest, f"{path}.image_digest", "a 'sha256:<64 hex>' digest", ErrorCode.CI_FAILED
+        )
+        require(
+            self.commit_sha == "" or bool(COMMIT_RE.match(self.commit_sha)),
+            ErrorCode.CI_FAILED,
+            f"{path}.commit_sha",
+            f"must be a 40-hex git commit sha (or empty when unknown), got {self.commit_sha!r}",
+        )
         check_bounds(self, path)
         # In-flight requests finish on the old task only if the load balancer and ECS wait for them.
         for name in ("deregistration_delay_seconds", "stop_timeout_seconds"):

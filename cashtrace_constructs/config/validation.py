@@ -13,13 +13,14 @@ from typing import Any, get_type_hints
 
 from cashtrace_constructs.errors import DeploymentError, ErrorCode
 
+# ECR repository names: one pattern, shared with the release manifest (which imports no config).
+from cashtrace_constructs.release_manifest import REPOSITORY_RE as REPOSITORY_RE
+
 ACCOUNT_RE = re.compile(r"^\d{12}$")
 # Resource and service names that end up in physical names (lower case, short).
 NAME_RE = re.compile(r"^[a-z][a-z0-9-]{1,30}$")
 ENV_VAR_RE = re.compile(r"^[A-Z][A-Z0-9_]*$")
 SECRET_NAME_RE = re.compile(r"^cashtrace/(?P<env>[a-z0-9-]+)/(?P<purpose>[a-z0-9][a-z0-9-_/]*)$")
-# ECR repository names: lower-case path components separated by '.', '_' or '-'.
-REPOSITORY_RE = re.compile(r"^[a-z0-9]+(?:[._-][a-z0-9]+)*(?:/[a-z0-9]+(?:[._-][a-z0-9]+)*)*$")
 ACM_CERTIFICATE_ARN_RE = re.compile(r"^arn:aws[a-z-]*:acm:(?P<region>[a-z0-9-]+):\d{12}:certificate/[0-9a-f-]+$")
 
 

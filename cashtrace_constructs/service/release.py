@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import cast
 
-from aws_cdk import Duration
+from aws_cdk import Duration, Stack
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_codedeploy as codedeploy
 from aws_cdk import aws_ec2 as ec2
@@ -154,8 +154,16 @@ class CodeDeployRelease:
         hook_function = self.health_check_hook.function
         hook_function.add_to_role_policy(
             iam.PolicyStatement(
-                actions=["codedeploy:PutLifecycleEventHookExecutionStatus"],
+                actions=["codedeploy:PutLifecycleEventHookExecutionStatus", "codedeploy:GetDeployment"],
                 resources=[self.deployment_group.deployment_group_arn],
+            )
+        )
+        # Its HealthCheckResults go to this account's default bus, bound for the deployment record.
+        stack = Stack.of(scope)
+        hook_function.add_to_role_policy(
+            iam.PolicyStatement(
+                actions=["events:PutEvents"],
+                resources=[f"arn:{stack.partition}:events:{stack.region}:{stack.account}:event-bus/default"],
             )
         )
         # The managed CodeDeploy ECS policy only invokes functions named CodeDeployHook_*.
@@ -168,7 +176,8 @@ class CodeDeployRelease:
                 container_port=config.container_port,
             ),
             hooks=AppSpecHooks(after_allow_test_traffic=hook_function),
-            description=f"{config.name} {config.image_tag}",
+            # The release being rolled out, in the deployment's own words (docs/pipeline.md, deployment record).
+            description=f"{config.name} commit={config.commit_sha or 'unknown'} digest={config.image_digest}",
             # CodeDeploy reports success only after the blue tasks are gone; the stack update waits for it.
             timeout=Duration.minutes(config.canary_interval_minutes + config.blue_termination_wait_minutes + 20),
         )

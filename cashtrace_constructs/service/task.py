@@ -26,6 +26,11 @@ APP_SCRATCH_PATH = "/tmp"  # noqa: S108  # nosec B108 - a task volume, not the h
 SIDECAR_MEMORY_BUDGET_MIB = 256
 
 
+# The service reads these for /version (service/server.py); the values come from the release manifest.
+RELEASE_COMMIT_VARIABLE = "CASHTRACE_COMMIT_SHA"
+RELEASE_DIGEST_VARIABLE = "CASHTRACE_IMAGE_DIGEST"
+
+
 class ApplicationTask:
     """The task definition with the app container, built into `scope` (the service's own scope).
 
@@ -83,11 +88,18 @@ class ApplicationTask:
             container_name=config.name,
             user=APP_USER,
             memory_limit_mib=memory - SIDECAR_MEMORY_BUDGET_MIB,
-            image=ecs.ContainerImage.from_ecr_repository(self.repository, config.image_tag),
+            # By digest: the bytes the pipeline's image scan gate checked (rule CT-P3-ScannedImageShips).
+            image=ecs.ContainerImage.from_ecr_repository(self.repository, config.image_digest),
             # Sidecars (e.g. the ADOT collector) are not essential; the app container alone is.
             essential=True,
             port_mappings=[ecs.PortMapping(container_port=config.container_port, protocol=ecs.Protocol.TCP)],
-            environment={"PORT": str(config.container_port), **environment},
+            # The release the task runs, for the service's /version (the image cannot know its own digest).
+            environment={
+                "PORT": str(config.container_port),
+                RELEASE_COMMIT_VARIABLE: config.commit_sha or "unknown",
+                RELEASE_DIGEST_VARIABLE: config.image_digest,
+                **environment,
+            },
             secrets=dict(secrets),
             logging=ecs.LogDriver.aws_logs(stream_prefix=config.name, log_group=self.log_group),
             readonly_root_filesystem=True,

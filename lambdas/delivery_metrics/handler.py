@@ -36,6 +36,8 @@ FIELDS = {
     "status": "status",
     "started_at": "startedAt",
     "completed_at": "completedAt",
+    # CodeDeploy rollouts that failed: the failure's own time (completedAt moves to a rollback's end).
+    "failed_at": "failedAt",
     "commit_sha": "commitSha",
     # Not written by the recorder today; used when present, else commit times come from git (the report).
     "committed_at": "committedAt",
@@ -59,6 +61,7 @@ class Deployment:
     status: str
     started_at: datetime | None
     completed_at: datetime | None
+    failed_at: datetime | None
     commit_sha: str
     committed_at: datetime | None
     version: str
@@ -89,6 +92,7 @@ def from_item(item: Mapping[str, Any], fields: Mapping[str, str] = FIELDS) -> De
         status=str(get("status") or ""),
         started_at=_time(get("started_at")),
         completed_at=_time(get("completed_at")),
+        failed_at=_time(get("failed_at")),
         commit_sha=str(get("commit_sha") or ""),
         committed_at=_time(get("committed_at")),
         version=str(get("version") or ""),
@@ -181,12 +185,12 @@ def compute(
             default=None,
         )
         inside = [
-            d.completed_at
+            d.failed_at or d.completed_at
             for d in mine
             if d.rollout
             and d.status in FAILED
             and d.completed_at
-            and d.completed_at <= ended
+            and (d.failed_at or d.completed_at) <= ended
             and (previous is None or d.completed_at > previous)
         ]
         began = min(inside, default=ended)

@@ -27,6 +27,10 @@ from urllib.parse import urlparse
 import boto3
 
 HEALTH_CHECK_FAILED = "DEPLOY_HEALTH_CHECK_FAILED"
+# The deployment record (in the pipeline account) keeps every result: they go to this account's
+# default bus, which forwards them there with the CodeDeploy events (DeploymentEventForwarder).
+RESULTS_SOURCE = "cashtrace.deployment-health"
+RESULTS_DETAIL_TYPE = "CashTrace Deployment Health Checks"
 # Leave this much of the Lambda timeout to report to CodeDeploy: an unreported hook waits an hour.
 _REPORT_RESERVE_SECONDS = 10.0
 
@@ -159,7 +163,24 @@ def run_checks(
         sleep(settings.spacing_seconds)
 
 
-def handler(event: Mapping[str, Any], context: Any, codedeploy: Any = None) -> dict[str, Any]:
+def publish_results(
+    deployment_id: str, status: str, checks: list[HealthCheckResult], codedeploy: Any, events: Any
+) -> None:
+    """The verdict and every HealthCheckResult, with the deployment's description naming its release."""
+    info = codedeploy.get_deployment(deploymentId=deployment_id).get("deploymentInfo") or {}
+    detail = {
+        "deploymentId": deployment_id,
+        "status": status,
+        "description": info.get("description", ""),
+        "healthChecks": [asdict(check) for check in checks],
+    }
+    entry = {"Source": RESULTS_SOURCE, "DetailType": RESULTS_DETAIL_TYPE, "Detail": json.dumps(detail)}
+    response = events.put_events(Entries=[entry])
+    if response.get("FailedEntryCount"):
+        logger.error(json.dumps({"message": "health checks not published", "entries": response.get("Entries")}))
+
+
+def handler(event: Mapping[str, Any], context: Any, codedeploy: Any = None, events: Any = None) -> dict[str, Any]:
     settings = HookSettings.from_environment(os.environ)
     client = codedeploy or boto3.client("codedeploy")
     seconds_left = (
@@ -178,6 +199,10 @@ def handler(event: Mapping[str, Any], context: Any, codedeploy: Any = None) -> d
         lifecycleEventHookExecutionId=event["LifecycleEventHookExecutionId"],
         status=status,
     )
+    try:
+        publish_results(event["DeploymentId"], status, verdict.checks, client, events or boto3.client("events"))
+    except Exception:  # the record is a report: failing to send it never changes the verdict already given
+        logger.exception("could not publish the health checks to the deployment record")
     outcome: dict[str, Any] = {
         "deploymentId": event["DeploymentId"],
         "status": status,

@@ -11,7 +11,11 @@ from hypothesis import strategies as st
 
 from cashtrace_constructs.config import EnvironmentConfig, ServiceConfig
 from cashtrace_constructs.errors import DeploymentError, ErrorCode
+from cashtrace_constructs.release_manifest import ReleaseManifest, is_placeholder
 from stacks.environments import account_for, prod
+
+DIGEST = "sha256:" + "b" * 64
+COMMIT = "0123456789abcdef0123456789abcdef01234567"  # pragma: allowlist secret
 
 
 def _with_service(**changes: Any) -> EnvironmentConfig:
@@ -30,7 +34,9 @@ def _with_service(**changes: Any) -> EnvironmentConfig:
             "prod.service.stop_timeout_seconds",
             ErrorCode.CONFIG_INVALID,
         ),
-        ({"image_tag": "has space"}, "prod.service.image_tag", ErrorCode.CONFIG_INVALID),
+        ({"image_digest": "v1.2.3"}, "prod.service.image_digest", ErrorCode.CI_FAILED),
+        ({"image_digest": "sha256:" + "A" * 64}, "prod.service.image_digest", ErrorCode.CI_FAILED),
+        ({"commit_sha": "abc123"}, "prod.service.commit_sha", ErrorCode.CI_FAILED),
         ({"container_port": 80}, "prod.service.container_port", ErrorCode.CONFIG_INVALID),
         ({"repository_name": "Not/A Repo"}, "prod.service.repository_name", ErrorCode.CONFIG_INVALID),
         ({"repository_account": "pipeline"}, "prod.service.repository_account", ErrorCode.CONFIG_INVALID),
@@ -57,9 +63,9 @@ def test_a_part_of_the_config_does_not_validate_on_its_own() -> None:
     assert failure.value.field == "prod.service.container_port"
 
 
-def test_digest_and_tag_are_both_accepted() -> None:
-    assert _with_service(image_tag="sha256:" + "a" * 64).service.image_tag.startswith("sha256:")
-    assert _with_service(image_tag="v1.2.3-rc1").service.image_tag == "v1.2.3-rc1"
+def test_the_image_is_a_digest_and_defaults_to_the_placeholder() -> None:
+    assert is_placeholder(prod().service.image_digest) and prod().service.commit_sha == ""
+    assert _with_service(image_digest=DIGEST).service.image_digest == DIGEST
 
 
 def test_environment_needs_a_compute_resource_for_its_service() -> None:
@@ -68,14 +74,21 @@ def test_environment_needs_a_compute_resource_for_its_service() -> None:
     assert failure.value.field == "prod.service.name"
 
 
-def test_image_tag_and_pipeline_account_come_from_context() -> None:
-    config = prod({"image-tag": "sha256:" + "b" * 64, "account.pipeline": "555555555555"})
-    assert config.service.image_tag == "sha256:" + "b" * 64
+def test_the_release_pins_the_image_and_the_pipeline_account_comes_from_context() -> None:
+    release = ReleaseManifest("cashtrace/api", DIGEST, COMMIT, "2026-11-28T03:00:00Z")
+    config = prod({"account.pipeline": "555555555555"}, release)
+    assert (config.service.image_digest, config.service.commit_sha) == (DIGEST, COMMIT)
     assert (
         config.service.repository_account
         == "555555555555"
         == account_for("pipeline", {"account.pipeline": "555555555555"})
     )
+
+
+def test_a_release_from_another_repository_is_refused() -> None:
+    with pytest.raises(DeploymentError) as failure:
+        prod(release=ReleaseManifest("cashtrace/other", DIGEST, COMMIT, "2026-11-28T03:00:00Z"))
+    assert (failure.value.code, failure.value.field) == (ErrorCode.CI_FAILED, "release.image.repository")
 
 
 @given(longest=st.integers(1, 120), extra=st.integers(0, 60))

@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 
 from cashtrace_constructs.checks.template import of_type
+from cashtrace_constructs.release_manifest import PLACEHOLDER_DIGEST
 from cashtrace_constructs.timing import LONGEST_REQUEST_METADATA, ROLLBACK_BUDGET_METADATA
 from tests.conftest import ENVIRONMENT_STACKS
 
@@ -78,7 +79,10 @@ def test_image_comes_from_the_pipeline_accounts_repository(templates: Templates)
     # The API container; the ADOT collector sidecar (monitoring) sits beside it.
     [container] = [c for c in task["ContainerDefinitions"] if "cashtrace/api" in json.dumps(c["Image"])]
     image = json.dumps(container["Image"])
-    assert "444444444444.dkr.ecr.af-south-1" in image and "cashtrace/api:bootstrap" in image
+    # `make synth` without a release pins the placeholder digest, never a tag.
+    assert "444444444444.dkr.ecr.af-south-1" in image and f"cashtrace/api@{PLACEHOLDER_DIGEST}" in image
+    release = {e["Name"]: e["Value"] for e in container["Environment"] if e["Name"].startswith("CASHTRACE_")}
+    assert release == {"CASHTRACE_IMAGE_DIGEST": PLACEHOLDER_DIGEST, "CASHTRACE_COMMIT_SHA": "unknown"}
     assert container["ReadonlyRootFilesystem"] is True
     assert container["StopTimeout"] >= 30
     assert task["RuntimePlatform"]["CpuArchitecture"] == "ARM64"

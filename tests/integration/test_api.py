@@ -6,7 +6,7 @@ import os
 
 import pytest
 
-from tests.live_api import ServiceClient, base_url, live
+from tests.live_api import VERSION_PATH, ServiceClient, client_from_environment, expected_release, live
 
 pytestmark = live
 # A route that exists only behind authentication; without credentials it must refuse, not fail.
@@ -15,9 +15,7 @@ PROTECTED_PATH = os.environ.get("CASHTRACE_PROTECTED_PATH", "/api/v1/transaction
 
 @pytest.fixture(scope="module")
 def service() -> ServiceClient:
-    root = base_url()
-    assert root is not None
-    return ServiceClient(root)
+    return client_from_environment()
 
 
 def test_health_endpoint_answers_ok(service: ServiceClient) -> None:
@@ -25,8 +23,14 @@ def test_health_endpoint_answers_ok(service: ServiceClient) -> None:
     assert result["healthy"], result
 
 
-def test_the_public_url_is_https() -> None:
-    assert str(base_url()).startswith("https://")
+def test_the_environment_runs_the_release_being_tested(service: ServiceClient) -> None:
+    release = expected_release()
+    if release is None:
+        pytest.skip("CASHTRACE_RELEASE_MANIFEST is not set: no release to compare /version with")
+    reply = service.get(VERSION_PATH)
+    assert reply.status == 200, reply
+    version = reply.json()
+    assert (version.get("commitSha"), version.get("imageDigest")) == (release.commit_sha, release.digest), version
 
 
 def test_protected_api_refuses_anonymous_callers(service: ServiceClient) -> None:

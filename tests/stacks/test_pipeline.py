@@ -14,6 +14,7 @@ from cashtrace_constructs.checks.template import of_type
 from cashtrace_constructs.config import PipelineConfig
 from cashtrace_constructs.errors import DeploymentError, ErrorCode
 from cashtrace_constructs.logical_ids import stack_prefix, without_absolute_ids
+from cashtrace_constructs.release_manifest import PLACEHOLDER_DIGEST
 from stacks import environments
 from stacks.pipeline_stack import CashTracePipelineStack
 from stacks.pipeline_steps import cdk_cli_version, pinned_requirement
@@ -117,8 +118,13 @@ def test_synth_installs_from_lock_files_runs_tests_cdk_synth_and_the_evidence(
     project = _project(template, "Build", "Synth", stages)
     spec = json.loads(project["Source"]["BuildSpec"])
     assert spec["phases"]["install"]["commands"] == ["make deps"]
-    assert spec["phases"]["build"]["commands"] == ["make test", "make synth", "make evidence ENV='dev staging prod'"]
-    # The evidence travels with the assembly it describes, and is each build's CodeBuild test report.
+    assert spec["phases"]["build"]["commands"] == [
+        "make test",
+        "make synth RELEASE=release.json",
+        "make evidence ENV='dev staging prod'",
+    ]
+    # The synth pins every environment to the digest of the release.json CI put in the source zip;
+    # the evidence travels with the assembly it describes, and is each build's CodeBuild test report.
     assert spec["artifacts"]["base-directory"] == "cdk.out" and spec["artifacts"]["files"] == ["**/*"]
     (report,) = spec["reports"].values()
     assert report == {"files": ["*.junit.xml"], "base-directory": "cdk.out/evidence", "file-format": "JUNITXML"}
@@ -145,6 +151,8 @@ def test_security_gate_checks_the_release_image_at_the_configured_threshold(
     # The module the step runs exists in the source the step checks out, as a runnable package.
     assert importlib.util.find_spec(f"{command.split()[2]}.__main__") is not None
     assert "--threshold HIGH" in command and "--release-manifest release.json" in command
+    # The digest the stage templates pin (the session app has no release: the placeholder, which the gate refuses).
+    assert f"--digest {PLACEHOLDER_DIGEST}" in command
     statements = [
         statement
         for _, policy in of_type(template, "AWS::IAM::Policy")
@@ -172,7 +180,12 @@ def test_integration_tests_call_the_staging_url_from_its_stack_output(
     (url,) = [v for v in variables if v["name"] == "CASHTRACE_BASE_URL"]
     assert url["value"].endswith(".ServiceUrl}") or "ServiceUrl" in url["value"]
     smoke = _project(template, "Prod", "SmokeTests", stages)
-    assert "tests/smoke" in json.loads(smoke["Source"]["BuildSpec"])["phases"]["build"]["commands"][0]
+    smoke_spec = json.loads(smoke["Source"]["BuildSpec"])
+    assert "tests/smoke" in smoke_spec["phases"]["build"]["commands"][0]
+    # /version is checked against the manifest of the release being tested.
+    for tests in (project, smoke):
+        variables = {v["Name"]: v["Value"] for v in tests["Environment"]["EnvironmentVariables"]}
+        assert variables["CASHTRACE_RELEASE_MANIFEST"] == "release.json"
     # The tests (and the deployment record) call each environment's HTTPS domain.
     for name, url in (
         ("CashTrace-Staging", "https://staging.cashtrace.ng"),
@@ -245,7 +258,7 @@ def test_state_changes_of_pipeline_stages_approvals_and_codedeploy_reach_the_rec
         and any(t["Arn"].get("Fn::GetAtt", [""])[0] in functions for t in r["Properties"]["Targets"])
     ]
     by_type = {p["detail-type"][0]: p for p in patterns}
-    assert len(by_type) == len(patterns) == 3
+    assert len(by_type) == len(patterns) == 4
     assert by_type["CodePipeline Stage Execution State Change"]["detail"]["stage"] == ["Prod", "Staging"]
     assert by_type["CodePipeline Action Execution State Change"]["detail"]["stage"] == ["Approval"]
     codedeploy = by_type["CodeDeploy Deployment State-change Notification"]
@@ -254,7 +267,11 @@ def test_state_changes_of_pipeline_stages_approvals_and_codedeploy_reach_the_rec
     assert {p["Statement"]["Principal"]["AWS"] for p in policies} == {
         "arn:aws:iam::222222222222:root", "arn:aws:iam::333333333333:root"
     }  # fmt: skip
-    assert all(p["Statement"]["Condition"] == {"StringEquals": {"events:source": "aws.codedeploy"}} for p in policies)
+    forwarded = {"StringEquals": {"events:source": ["aws.codedeploy", "cashtrace.deployment-health"]}}
+    assert all(p["Statement"]["Condition"] == forwarded for p in policies)
+    # The deploy hook's results of each rollout, from the same two accounts.
+    results = by_type["CashTrace Deployment Health Checks"]
+    assert results["source"] == ["cashtrace.deployment-health"] and results["account"] == codedeploy["account"]
 
 
 def test_delivery_metrics_are_published_on_a_schedule_from_the_record_and_shown_on_a_dashboard(
@@ -364,9 +381,11 @@ def test_promoted_environments_forward_codedeploy_events_to_the_pipeline_account
         rules = [
             r["Properties"]
             for _, r in of_type(templates[name], "AWS::Events::Rule")
-            if r["Properties"]["EventPattern"].get("source") == ["aws.codedeploy"]
+            if "aws.codedeploy" in r["Properties"]["EventPattern"].get("source", [])
         ]
         assert bool(rules) is forwards, name
+        # The deploy hook's health checks travel with the CodeDeploy events.
+        assert all("cashtrace.deployment-health" in r["EventPattern"]["source"] for r in rules)
         for rule in rules:
             (target,) = rule["Targets"]
             assert target["Arn"] == "arn:aws:events:af-south-1:444444444444:event-bus/default"

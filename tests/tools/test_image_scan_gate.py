@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
@@ -11,10 +10,12 @@ import pytest
 from botocore.stub import Stubber
 
 from cashtrace_constructs.errors import DeploymentError, ErrorCode
+from cashtrace_constructs.release_manifest import PLACEHOLDER_DIGEST, write
 from tools.image_scan_gate.__main__ import main
 from tools.image_scan_gate.gate import ReleaseImage, enforce, evaluate, rank
 
 DIGEST = "sha256:" + "a" * 64
+COMMIT = "0123456789abcdef0123456789abcdef01234567"  # pragma: allowlist secret
 IMAGE = ReleaseImage(repository="cashtrace/api", digest=DIGEST)
 REQUEST = {"repositoryName": "cashtrace/api", "imageId": {"imageDigest": DIGEST}}
 
@@ -155,18 +156,24 @@ def test_severity_ranking_and_bad_threshold() -> None:
     assert error.value.code is ErrorCode.CONFIG_INVALID
 
 
-def test_the_tag_is_used_only_without_a_digest() -> None:
-    assert ReleaseImage("r", tag="v1", digest=DIGEST).image_id == {"imageDigest": DIGEST}
-    assert ReleaseImage("r", tag="v1").image_id == {"imageTag": "v1"}
-    with pytest.raises(DeploymentError):
-        ReleaseImage("r")
+def test_the_gate_checks_digests_only_and_refuses_tags_and_the_placeholder() -> None:
+    assert IMAGE.image_id == {"imageDigest": DIGEST}
+    for value, why in (("v1.2.3", "is a tag"), (PLACEHOLDER_DIGEST, "placeholder"), ("", "missing")):
+        with pytest.raises(DeploymentError, match=why) as error:
+            ReleaseImage("cashtrace/api", digest=value)
+        assert error.value.code is ErrorCode.CI_FAILED and error.value.field == "release.image.digest"
+
+
+def _manifest(tmp_path: Path, digest: str = DIGEST, repository: str = "cashtrace/api") -> Path:
+    path = tmp_path / "release.json"
+    write(path, repository=repository, digest=digest, commit_sha=COMMIT, built_at="2026-11-28T03:00:00Z")
+    return path
 
 
 def test_command_line_reads_the_release_manifest_and_exits_non_zero_on_a_blocking_finding(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    manifest = tmp_path / "release.json"
-    manifest.write_text(json.dumps({"image": {"digest": DIGEST}, "commit": "abc123"}))
+    manifest = _manifest(tmp_path)
     ecr = _client()
     with Stubber(ecr) as stub:
         stub.add_response("describe_image_scan_findings", _page(findings=[_finding("CRITICAL")]), REQUEST)
@@ -175,8 +182,29 @@ def test_command_line_reads_the_release_manifest_and_exits_non_zero_on_a_blockin
     assert "DEPLOY_CI_FAILED" in capsys.readouterr().err
     with Stubber(ecr) as stub:
         stub.add_response("describe_image_scan_findings", _page(), REQUEST)
-        assert main(["--repository", "cashtrace/api", "--digest", DIGEST], ecr=ecr) == 0
+        assert (
+            main(["--repository", "cashtrace/api", "--digest", DIGEST, "--release-manifest", str(manifest)], ecr=ecr)
+            == 0
+        )
+        stub.assert_no_pending_responses()
 
 
-def test_command_line_fails_on_a_missing_manifest(tmp_path: Path) -> None:
+def test_the_pinned_digest_and_the_sources_manifest_must_agree(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # A stage of an older execution retried after the pipeline moved on: it would deploy another image.
+    other = "sha256:" + "b" * 64
+    manifest = _manifest(tmp_path)
+    assert main(["--repository", "cashtrace/api", "--digest", other, "--release-manifest", str(manifest)]) == 1
+    assert "DEPLOY_CI_FAILED [release.image.digest]" in capsys.readouterr().err
+    elsewhere = _manifest(tmp_path, repository="cashtrace/other")
+    assert main(["--repository", "cashtrace/api", "--release-manifest", str(elsewhere)]) == 1
+    assert "[release.image.repository]" in capsys.readouterr().err
+    assert main(["--repository", "cashtrace/api"]) == 1
+
+
+def test_command_line_fails_on_a_missing_manifest_or_a_tag(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["--repository", "cashtrace/api", "--release-manifest", str(tmp_path / "absent.json")]) == 1
+    assert "DEPLOY_CI_FAILED [release]" in capsys.readouterr().err
+    assert main(["--repository", "cashtrace/api", "--digest", "v1.2.3"]) == 1
+    assert "DEPLOY_CI_FAILED [release.image.digest]" in capsys.readouterr().err

@@ -8,27 +8,23 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from cashtrace_constructs import release_manifest
 from cashtrace_constructs.errors import DeploymentError
-from tools.image_scan_gate.gate import ReleaseImage, enforce, evaluate, load_manifest
+from tools.image_scan_gate.gate import enforce, evaluate, release_image
 
 
 def main(argv: Sequence[str] | None = None, *, ecr: Any = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--repository", required=True)
+    parser.add_argument("--digest", help="the sha256 digest the pipeline's stage templates pin")
     parser.add_argument("--release-manifest", type=Path, help="release.json written by CI into the source zip")
-    parser.add_argument("--tag")
-    parser.add_argument("--digest")
     parser.add_argument("--threshold", default="HIGH")
     parser.add_argument("--wait-seconds", type=float, default=600)
     parser.add_argument("--poll-seconds", type=float, default=15)
     args = parser.parse_args(argv)
     try:
-        if args.tag or args.digest:
-            image = ReleaseImage(repository=args.repository, tag=args.tag, digest=args.digest)
-        else:
-            if args.release_manifest is None:
-                parser.error("give --tag/--digest or --release-manifest")
-            image = ReleaseImage.from_manifest(args.repository, load_manifest(args.release_manifest))
+        manifest = release_manifest.load(args.release_manifest) if args.release_manifest else None
+        image = release_image(args.repository, digest=args.digest, manifest=manifest)
         if ecr is None:
             import boto3
 

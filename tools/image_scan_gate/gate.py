@@ -6,16 +6,15 @@ Pipeline code (boto3 only, no CDK). The pipeline's CodeBuild step runs it before
 
 from __future__ import annotations
 
-import json
 import time
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 from cashtrace_constructs.config import SEVERITIES
 from cashtrace_constructs.errors import DeploymentError, ErrorCode
+from cashtrace_constructs.release_manifest import ReleaseManifest, require_digest
 
 # Lowest first; the pipeline config refuses a threshold outside this order.
 SEVERITY_ORDER = SEVERITIES
@@ -30,30 +29,48 @@ READY = frozenset({"COMPLETE", "ACTIVE"})
 
 @dataclass(frozen=True)
 class ReleaseImage:
+    """The image a release ships, by digest only: a tag could be moved after the scan."""
+
     repository: str
-    tag: str | None = None
-    digest: str | None = None
+    digest: str
 
     def __post_init__(self) -> None:
-        if not (self.tag or self.digest):
-            raise DeploymentError(
-                ErrorCode.CI_FAILED, "the release names neither an image tag nor a digest", field="release.image"
-            )
+        require_digest(self.digest, "release.image.digest")
 
     @property
     def image_id(self) -> dict[str, str]:
-        # The digest is what ships; a tag could be moved after the scan.
-        return {"imageDigest": self.digest} if self.digest else {"imageTag": str(self.tag)}
+        return {"imageDigest": self.digest}
 
     @property
     def label(self) -> str:
-        return f"{self.repository}@{self.digest}" if self.digest else f"{self.repository}:{self.tag}"
+        return f"{self.repository}@{self.digest}"
 
-    @classmethod
-    def from_manifest(cls, repository: str, manifest: Mapping[str, Any]) -> ReleaseImage:
-        """From the release manifest CI writes into the source zip (`release.json`)."""
-        image = manifest.get("image") or {}
-        return cls(repository=repository, tag=image.get("tag"), digest=image.get("digest"))
+
+def release_image(repository: str, *, digest: str | None, manifest: ReleaseManifest | None) -> ReleaseImage:
+    """The image to check: the pipeline's pinned `digest`, which the source's manifest must agree with.
+
+    The pipeline writes the digest its stage templates pin into this step; the manifest comes from the
+    source artifact of the running execution. They differ only when a stage of an older execution is
+    retried after the pipeline moved on, and then the gate would check one image and deploy another.
+    """
+    if manifest is not None:
+        if manifest.repository != repository:
+            raise DeploymentError(
+                ErrorCode.CI_FAILED,
+                f"names the repository {manifest.repository!r}, the gate checks {repository!r}",
+                field="release.image.repository",
+            )
+        if digest is not None and digest != manifest.digest:
+            raise DeploymentError(
+                ErrorCode.CI_FAILED,
+                f"the pipeline was synthesized for {digest} but this execution's manifest names {manifest.digest}; "
+                "start a new execution instead of retrying an old one",
+                field="release.image.digest",
+            )
+        return ReleaseImage(repository=repository, digest=manifest.digest)
+    if digest is None:
+        raise DeploymentError(ErrorCode.CI_FAILED, "give the release digest or manifest", field="release.image.digest")
+    return ReleaseImage(repository=repository, digest=digest)
 
 
 @dataclass(frozen=True)
@@ -175,15 +192,3 @@ def enforce(verdict: ScanVerdict) -> None:
         raise DeploymentError(
             ErrorCode.CI_FAILED, f"Property 3 (security scan): {verdict.summary()}", field="release.image"
         )
-
-
-def load_manifest(path: Path) -> dict[str, Any]:
-    try:
-        manifest: dict[str, Any] = json.loads(path.read_text())
-    except FileNotFoundError:
-        raise DeploymentError(
-            ErrorCode.CI_FAILED, f"the release manifest {path} is missing from the source", field="release"
-        ) from None
-    except json.JSONDecodeError as error:
-        raise DeploymentError(ErrorCode.CI_FAILED, f"{path} is not JSON: {error}", field="release") from None
-    return manifest

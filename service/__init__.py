@@ -1,0 +1,1 @@
+"""The reference CashTrace API service (`python -m service`); the contract it implements is in docs/release.md."""
