@@ -29,6 +29,7 @@ from cashtrace_constructs.config import (
     ResourceConfig,
     ResourceType,
     RollbackConfig,
+    SecretKind,
     SecretReference,
     SecretsConfig,
     ServiceConfig,
@@ -75,7 +76,8 @@ def dev(context: Mapping[str, Any] | None = None) -> EnvironmentConfig:
             url="https://dev.cashtrace.ng",
             requires_approval=False,
             variables=(EnvironmentVariable("LOG_LEVEL", "DEBUG"),),
-            secrets=(SecretReference("cashtrace/dev/api-keys", "API_KEYS"),),
+            # Issued by a third party: never rotated by us, its age is alarmed instead.
+            secrets=(SecretReference("cashtrace/dev/api-keys", "API_KEYS", SecretKind.THIRD_PARTY),),
         ),
         infrastructure=InfrastructureConfig(
             account=account_for("dev", context),
@@ -97,8 +99,9 @@ def dev(context: Mapping[str, Any] | None = None) -> EnvironmentConfig:
         data=DataConfig(
             database_instance_class="t4g.micro",
             backup_retention_days=7,
-            # Dev data is synthetic: deleting the stack may delete it.
+            # Dev data is synthetic: deleting the stack may delete it, secrets and queues included.
             snapshot_on_delete=False,
+            retain_on_delete=False,
             weekly_backup_retention_days=14,
             cache_node_type="cache.t4g.micro",
             cache_replicas=0,
@@ -118,7 +121,8 @@ def staging(context: Mapping[str, Any] | None = None) -> EnvironmentConfig:
             url="https://staging.cashtrace.ng",
             requires_approval=False,
             variables=(EnvironmentVariable("LOG_LEVEL", "INFO"),),
-            secrets=(SecretReference("cashtrace/staging/api-keys", "API_KEYS"),),
+            # Issued by a third party: never rotated by us, its age is alarmed instead.
+            secrets=(SecretReference("cashtrace/staging/api-keys", "API_KEYS", SecretKind.THIRD_PARTY),),
         ),
         infrastructure=InfrastructureConfig(
             account=account_for("staging", context),
@@ -159,7 +163,8 @@ def prod(context: Mapping[str, Any] | None = None) -> EnvironmentConfig:
             url="https://app.cashtrace.ng",
             requires_approval=True,
             variables=(EnvironmentVariable("LOG_LEVEL", "INFO"),),
-            secrets=(SecretReference("cashtrace/prod/api-keys", "API_KEYS"),),
+            # Issued by a third party: never rotated by us, its age is alarmed instead.
+            secrets=(SecretReference("cashtrace/prod/api-keys", "API_KEYS", SecretKind.THIRD_PARTY),),
         ),
         infrastructure=InfrastructureConfig(
             account=account_for("prod", context),

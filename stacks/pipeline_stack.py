@@ -27,7 +27,9 @@ from cashtrace_constructs.errors import DeploymentError, ErrorCode
 from cashtrace_constructs.github_oidc import GitHubOidcAccess, GitHubOidcAccessProps
 from cashtrace_constructs.image_repository import ServiceImageRepository, ServiceImageRepositoryProps
 from cashtrace_constructs.log_buckets import access_log_bucket
+from cashtrace_constructs.monitoring.functions import handler_alarms, notify, watch_functions
 from cashtrace_constructs.promotion import PlannedStage, check_promotion
+from cashtrace_constructs.retention import retain_stateful_resources
 from stacks.acknowledgments import acknowledge_pipeline
 from stacks.environments import github_oidc
 from stacks.pipeline_steps import build_defaults, cdk_cli_version, live_tests_step, security_gate_step, synth_step
@@ -161,8 +163,9 @@ class CashTracePipelineStack(Stack):
             ),
             targets=[targets.SnsTopic(self.notifications)],
         )
-        # EventBridge publishes to the encrypted topic with this key.
+        # EventBridge and CloudWatch alarms publish to the encrypted topic with this key.
         self.key.grant(iam.ServicePrincipal("events.amazonaws.com"), "kms:GenerateDataKey*", "kms:Decrypt")
+        self.key.grant(iam.ServicePrincipal("cloudwatch.amazonaws.com"), "kms:GenerateDataKey*", "kms:Decrypt")
         events.Rule(
             self,
             "SourceUploaded",
@@ -200,6 +203,9 @@ class CashTracePipelineStack(Stack):
                 encryption_keys=[self.image_repository.encryption_key],
             ),
         )
+        # No Monitoring here: the pipeline's own functions and queues warn on its notification topic.
+        notify(handler_alarms(self) + watch_functions(self), self.notifications)
+        retain_stateful_resources(self, retain=config.retain_on_delete)
         acknowledge_pipeline(self, config)
 
     @staticmethod

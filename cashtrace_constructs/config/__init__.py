@@ -33,6 +33,7 @@ from cashtrace_constructs.config.pipeline import SEVERITIES, PipelineConfig
 from cashtrace_constructs.config.secrets import (
     MAX_PRODUCTION_ROTATION_DAYS,
     MAX_ROTATION_DAYS,
+    SecretKind,
     SecretReference,
     SecretRotation,
     SecretsConfig,
@@ -80,6 +81,7 @@ __all__ = [
     "ResourceConfig",
     "ResourceType",
     "RollbackConfig",
+    "SecretKind",
     "SecretReference",
     "SecretRotation",
     "SecretsConfig",

@@ -39,6 +39,8 @@ class PipelineConfig:
     security: SecurityConfig = field(default_factory=SecurityConfig)
     # Environments the pipeline deploys, in promotion order.
     promotion: tuple[str, ...] = ("staging", "prod")
+    # The deployment record, its dead letters and the pipeline's logs outlive the stack (retention.py).
+    retain_on_delete: bool = True
 
     def __post_init__(self) -> None:
         self.validate("pipeline")

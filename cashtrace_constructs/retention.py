@@ -1,0 +1,70 @@
+"""What happens to stateful resources when their stack is deleted: kept, unless a reason here says otherwise.
+
+Driven by one config value (`DataConfig.retain_on_delete`, refused False in production): where it
+is on, `retain_stateful_resources(stack)` turns every `Delete` policy of a stateful resource type
+into `Retain` (deletion and replacement alike) and switches on CloudWatch Logs' deletion protection.
+Policies constructs chose deliberately (`Snapshot` for the database and the cache) stay. The only
+resources that may still be deleted with a stack are listed in `DELETABLE_WITH_STACK`, each with its
+reason; `tests/test_retention.py` walks the staging and prod templates against this list.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from typing import Any
+
+from aws_cdk import CfnDeletionPolicy, CfnResource, Stack
+
+STATEFUL_TYPES: tuple[str, ...] = (
+    "AWS::SecretsManager::Secret",
+    "AWS::SQS::Queue",
+    "AWS::DynamoDB::Table",
+    "AWS::DynamoDB::GlobalTable",
+    "AWS::S3::Bucket",
+    "AWS::KMS::Key",
+    "AWS::Logs::LogGroup",
+    "AWS::RDS::DBInstance",
+    "AWS::RDS::DBCluster",
+    "AWS::ElastiCache::ReplicationGroup",
+    "AWS::EFS::FileSystem",
+    "AWS::Backup::BackupVault",
+    "AWS::APS::Workspace",
+    "AWS::ECR::Repository",
+)
+# Construct path (relative to its stack) -> why that stateful resource may go with its stack.
+# Empty today: every stateful resource of staging and prod is kept.
+DELETABLE_WITH_STACK: Mapping[str, str] = {}
+
+
+def retain_stateful_resources(stack: Stack, *, retain: bool) -> None:
+    """Keep every stateful resource of `stack` on delete and replace; protect its log groups. Call once, last."""
+    if not retain:
+        return
+    from cashtrace_constructs.monitoring.functions import constructs_of
+
+    prefix = f"{stack.node.path}/"
+    for child in constructs_of(stack):
+        if not isinstance(child, CfnResource) or child.cfn_resource_type not in STATEFUL_TYPES:
+            continue
+        if child.node.path.removeprefix(prefix) in DELETABLE_WITH_STACK:
+            continue
+        options = child.cfn_options
+        if options.deletion_policy in (None, CfnDeletionPolicy.DELETE):
+            options.deletion_policy = CfnDeletionPolicy.RETAIN
+        if options.update_replace_policy in (None, CfnDeletionPolicy.DELETE):
+            options.update_replace_policy = CfnDeletionPolicy.RETAIN
+        if child.cfn_resource_type == "AWS::Logs::LogGroup":
+            # DeleteLogGroup then fails until someone deliberately turns the protection off.
+            child.add_property_override("DeletionProtectionEnabled", True)
+
+
+def deleted_with_stack(template: Mapping[str, Any]) -> Iterator[tuple[str, str, str]]:
+    """(logical id, type, construct path) of every stateful resource a stack deletion or replacement would delete."""
+    for logical_id, resource in (template.get("Resources") or {}).items():
+        if resource.get("Type") not in STATEFUL_TYPES:
+            continue
+        # CloudFormation's default for a resource without a policy is Delete.
+        policies = (resource.get("DeletionPolicy", "Delete"), resource.get("UpdateReplacePolicy", "Delete"))
+        if "Delete" in policies:
+            path = str((resource.get("Metadata") or {}).get("aws:cdk:path", ""))
+            yield logical_id, str(resource["Type"]), path
