@@ -111,8 +111,10 @@ def start_postgres() -> Iterator[PostgresServer]:
         for path in (root, *root.iterdir()):
             os.chown(path, run_as["user"], run_as["group"])
     subprocess.run(
-        [str(binaries / "initdb"), "-D", str(data), "-U", MASTER_USERNAME, "--pwfile", str(root / "password")]
-        + ["--auth-host=scram-sha-256", "--auth-local=scram-sha-256", "-E", "UTF8", "--no-sync"],
+        [
+            *(str(binaries / "initdb"), "-D", str(data), "-U", MASTER_USERNAME, "--pwfile", str(root / "password")),
+            *("--auth-host=scram-sha-256", "--auth-local=scram-sha-256", "-E", "UTF8", "--no-sync"),
+        ],
         check=True,
         capture_output=True,
         **run_as,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import secrets as random
 from typing import Any
@@ -40,10 +41,8 @@ def create_database_secrets(client: Any, server: PostgresServer) -> tuple[str, s
 
 def delete_database_secrets(client: Any) -> None:
     for name in (MASTER_NAME, LOGIN_NAME):
-        try:
+        with contextlib.suppress(client.exceptions.ResourceNotFoundException):
             client.delete_secret(SecretId=name, ForceDeleteWithoutRecovery=True)
-        except client.exceptions.ResourceNotFoundException:
-            pass
 
 
 def drop_roles(server: PostgresServer) -> None:
