@@ -93,15 +93,11 @@ def start_postgres() -> Iterator[PostgresServer]:
     root = Path(tempfile.mkdtemp(prefix="cashtrace-postgres-"))
     data, password = root / "data", "master-" + os.urandom(12).hex()
     (root / "password").write_text(password)
+    key, certificate = str(root / "server.key"), str(root / "server.crt")
     subprocess.run(
-        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj", "/CN=127.0.0.1"]
-        + [
-            "-addext",
-            "subjectAltName=IP:127.0.0.1",
-            "-keyout",
-            str(root / "server.key"),
-            "-out",
-            str(root / "server.crt"),
+        [
+            *("openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj", "/CN=127.0.0.1"),
+            *("-addext", "subjectAltName=IP:127.0.0.1", "-keyout", key, "-out", certificate),
         ],
         check=True,
         capture_output=True,
