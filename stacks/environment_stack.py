@@ -133,6 +133,8 @@ class CashTraceEnvironmentStack(Stack):
                 vpc=vpc,
                 encryption_key=data_key,
                 config=config.data,
+                secrets=self.secrets,
+                login_secret_name=f"cashtrace/{config.name}/database-api",
             ),
         )
         self.cache = RedisCache(

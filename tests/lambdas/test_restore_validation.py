@@ -23,7 +23,10 @@ RESTORED = "awsbackup-restore-test-abc123"
 PARAMETER_GROUP = "cashtrace-test-postgres18"
 PLAN_ARN = f"arn:aws:backup:{REGION}:{ACCOUNT}:restore-testing-plan:cashtrace_test_database-1a2b"
 JOB_ID = "restore-job-0001"
-SETTINGS = handler.Settings(expected_parameter_group=PARAMETER_GROUP, available_deadline_seconds=60, poll_seconds=15)
+LOGIN_ARN = f"arn:aws:secretsmanager:{REGION}:{ACCOUNT}:secret:cashtrace/test/database-api-AbCdEf"
+SETTINGS = handler.Settings(
+    expected_parameter_group=PARAMETER_GROUP, available_deadline_seconds=60, poll_seconds=15, login_secret_arn=LOGIN_ARN
+)
 
 
 def arn(instance_id: str) -> str:
@@ -135,14 +138,22 @@ def fresh_metrics() -> Iterator[None]:
 
 @pytest.fixture
 def probes(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, int]]:
-    """Every endpoint the handler probes; reachable unless a test says otherwise."""
+    """Every endpoint the handler probes and checks the schema of; reachable with 3 tables unless a test says otherwise.
+
+    The schema check itself runs against a real PostgreSQL in test_restore_validation_schema.py.
+    """
     seen: list[tuple[str, int]] = []
 
     def fake_probe(host: str, port: int, timeout: float) -> bool:
         seen.append((host, port))
         return True
 
+    def fake_schema(host: str, port: int, settings: handler.Settings, **_: Any) -> handler.SchemaReport:
+        assert (host, port) == seen[-1] and settings.login_secret_arn == LOGIN_ARN
+        return handler.SchemaReport([], "3 user tables")
+
     monkeypatch.setattr(handler, "probe", fake_probe)
+    monkeypatch.setattr(handler, "check_schema", fake_schema)
     return seen
 
 
@@ -268,9 +279,10 @@ def test_the_entry_point_emits_the_metric_the_alarms_watch(
     client, stubber = backup
     rds.create_db_instance(**instance(RESTORED))
     expect_report(stubber, "SUCCESSFUL")
-    clients = {"backup": client, "rds": rds}
+    clients = {"backup": client, "rds": rds, "secretsmanager": None}
     monkeypatch.setattr(handler.boto3, "client", lambda name, **_: clients[name])
     monkeypatch.setenv("EXPECTED_PARAMETER_GROUP", PARAMETER_GROUP)
+    monkeypatch.setenv("LOGIN_SECRET_ARN", LOGIN_ARN)
 
     @dataclass
     class Context:
@@ -291,8 +303,16 @@ def test_the_entry_point_emits_the_metric_the_alarms_watch(
 
 
 def test_settings_come_from_the_environment() -> None:
-    settings = handler.Settings.from_environment({"EXPECTED_PARAMETER_GROUP": "g", "AVAILABLE_DEADLINE_SECONDS": "30"})
+    settings = handler.Settings.from_environment(
+        {
+            "EXPECTED_PARAMETER_GROUP": "g",
+            "AVAILABLE_DEADLINE_SECONDS": "30",
+            "LOGIN_SECRET_ARN": LOGIN_ARN,
+            "EXPECTED_TABLES": '["public.accounts"]',
+        }
+    )
     assert settings.expected_parameter_group == "g" and settings.available_deadline_seconds == 30
+    assert settings.login_secret_arn == LOGIN_ARN and settings.expected_tables == ("public.accounts",)
 
 
 def test_db_instance_ids_come_from_arns() -> None:
