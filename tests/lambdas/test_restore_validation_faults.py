@@ -14,22 +14,18 @@ import pytest
 from botocore.stub import ANY, Stubber
 
 from lambdas.restore_validation import handler
-from tests.lambdas.test_restore_validation import (  # noqa: F401  (fixtures)
+from tests.lambdas.restore_jobs import (
     JOB_ID,
     LOGIN_ARN,
     PARAMETER_GROUP,
     RESTORED,
     SETTINGS,
-    backup,
-    backup_client,
     event,
-    fresh_metrics,
     instance,
-    moto_rds,
-    probes,
-    rds,
     restore_job,
 )
+
+pytestmark = pytest.mark.usefixtures("fresh_metrics")
 
 REGION = "af-south-1"
 
