@@ -98,7 +98,8 @@ def _roles(postgres: PostgresServer) -> dict[str, dict[str, Any]]:
     admin = postgres.admin()
     try:
         rows = admin.run(
-            "SELECT rolname, rolcanlogin, rolsuper, rolcreatedb, rolcreaterole FROM pg_roles WHERE rolname LIKE 'cashtrace_api%'"
+            "SELECT rolname, rolcanlogin, rolsuper, rolcreatedb, rolcreaterole FROM pg_roles "
+            "WHERE rolname LIKE 'cashtrace_api%'"
         )
         members = admin.run(
             "SELECT m.rolname FROM pg_auth_members a JOIN pg_roles g ON g.oid = a.roleid "
