@@ -142,7 +142,8 @@ def _construct_id(stack: Stack, resource: CfnResource) -> str:
 def watch_functions(stack: Stack) -> list[cloudwatch.Alarm]:
     """Alarms for every Lambda function and SQS queue of `stack` that no `PythonHandler` watches yet.
 
-    Call once, after the stack is composed. Returns only the alarms it made (route them).
+    Call after the stack is composed (again after adding functions: what is watched stays watched).
+    Returns only the alarms it made (route them).
     """
     covered = _watched_names(stack)
     resources = [
@@ -158,6 +159,8 @@ def watch_functions(stack: Stack) -> list[cloudwatch.Alarm]:
     watch = found if isinstance(found, Construct) else Construct(stack, WATCH_ID)
     made: list[cloudwatch.Alarm] = []
     for resource in resources:
+        if watch.node.try_find_child(_construct_id(stack, resource)) is not None:
+            continue  # watched by an earlier call
         scope = Construct(watch, _construct_id(stack, resource))
         if resource.cfn_resource_type == "AWS::Lambda::Function":
             alarms = function_alarms(scope, function_name=resource.ref, label=resource.node.path)
