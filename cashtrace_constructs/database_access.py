@@ -96,7 +96,12 @@ class DatabaseAccess(Construct):
                 "Endpoint": database.endpoint.socket_address,
             },
         )
-        self.resource.node.add_dependency(self.login, function)
+        # The attachment's own resource: the secret must hold host and port (the attachment's
+        # rotation schedule, its child, depends on this resource instead).
+        attachment = self.login.node.default_child
+        if attachment is not None:
+            self.resource.node.add_dependency(attachment)
+        self.resource.node.add_dependency(function)
         self.rotation = secrets.rotate_database_login(self.login, database.instance, master=master, port=database.port)
         # A rotation starts as soon as its schedule exists and first logs in as the current user,
         # so the user must exist before; the master's rotation must not change its password mid-bootstrap.

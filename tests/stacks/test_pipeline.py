@@ -295,7 +295,7 @@ def test_promoted_environments_forward_codedeploy_events_to_the_pipeline_account
         rules = [
             r["Properties"]
             for _, r in of_type(templates[name], "AWS::Events::Rule")
-            if r["Properties"]["EventPattern"].get("source") == ["aws.codedeploy"]
+            if r["Properties"].get("EventPattern", {}).get("source") == ["aws.codedeploy"]
         ]
         assert bool(rules) is forwards, name
         for rule in rules:
