@@ -36,7 +36,11 @@ from cashtrace_constructs.function import PythonHandler, PythonHandlerProps
 from cashtrace_constructs.secrets.age import SecretAgeWatch, SecretAgeWatchProps
 from cashtrace_constructs.secrets.audit import SecretsAudit, SecretsAuditProps
 from cashtrace_constructs.secrets.isolation import ENVIRONMENT_TAG, environment_of, isolation_statements
-from cashtrace_constructs.secrets.rotation import rotate_postgres_login, rotation_failure_alarm
+from cashtrace_constructs.secrets.rotation import (
+    rotate_postgres_login,
+    rotation_failure_alarm,
+    rotation_security_group,
+)
 
 # The JSON key the rotation Lambda replaces; other keys of the secret survive a rotation.
 SECRET_VALUE_KEY = "key"  # noqa: S105  # nosec B105 (a JSON field name)
@@ -79,7 +83,6 @@ class EnvironmentSecrets(Construct):
         )
         self._account = Stack.of(self).account
         self.secrets: dict[str, secretsmanager.Secret] = {}
-        self._database_rotation_security_group: ec2.SecurityGroup | None = None
 
         self.audit = SecretsAudit(
             self,
@@ -272,26 +275,12 @@ class EnvironmentSecrets(Construct):
             days=self.config.database_rotation_days,
             vpc=self.vpc,
             subnets=self.rotation_subnets,
-            security_group=self._rotation_security_group(instance, port),
+            security_group=rotation_security_group(self, self.vpc, self.environment_name, instance, port),
             master=master,
             trail_logs=self.audit.log_group,
         )
         self.rotation_alarms.extend(rotation.alarms)
         return rotation.schedule
-
-    def _rotation_security_group(self, instance: rds.DatabaseInstance, port: int) -> ec2.SecurityGroup:
-        if self._database_rotation_security_group is None:
-            # Our own group: CDK's default one is described by its construct path, which differs
-            # between a top-level and a pipeline-staged stack and would replace it (logical_ids.py).
-            group = ec2.SecurityGroup(
-                self,
-                "DatabaseRotationSecurityGroup",
-                vpc=self.vpc,
-                description=f"Managed rotation of the CashTrace {self.environment_name} database credentials",
-            )
-            instance.connections.allow_from(group, ec2.Port.tcp(port), "Managed rotation of the database credentials")
-            self._database_rotation_security_group = group
-        return self._database_rotation_security_group
 
     def _alarm_on_failed_rotation(self, secret: secretsmanager.ISecret, name: str) -> None:
         self.rotation_alarms.append(

@@ -17,6 +17,7 @@ from aws_cdk import Duration
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_logs as logs
+from aws_cdk import aws_rds as rds
 from aws_cdk import aws_secretsmanager as secretsmanager
 from constructs import Construct
 
@@ -52,6 +53,25 @@ def hosted_postgres_rotation(
         security_groups=[security_group],
         function_name=function_name,
     )
+
+
+def rotation_security_group(
+    scope: Construct, vpc: ec2.IVpc, environment_name: str, instance: rds.DatabaseInstance, port: int
+) -> ec2.ISecurityGroup:
+    """The one group both hosted functions run in (made on first use), admitted by the instance on `port`."""
+    existing = scope.node.try_find_child("DatabaseRotationSecurityGroup")
+    if isinstance(existing, ec2.SecurityGroup):
+        return existing
+    # Our own group: CDK's default one is described by its construct path, which differs between
+    # a top-level and a pipeline-staged stack and would replace it (logical_ids.py).
+    group = ec2.SecurityGroup(
+        scope,
+        "DatabaseRotationSecurityGroup",
+        vpc=vpc,
+        description=f"Managed rotation of the CashTrace {environment_name} database credentials",
+    )
+    instance.connections.allow_from(group, ec2.Port.tcp(port), "Managed rotation of the database credentials")
+    return group
 
 
 def rotation_failure_pattern(secret: secretsmanager.ISecret, name: str) -> str:
