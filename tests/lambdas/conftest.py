@@ -20,6 +20,15 @@ def postgres() -> Iterator[PostgresServer]:
     yield from start_postgres()
 
 
+@pytest.fixture(scope="module")
+def moto_secrets() -> Iterator[Any]:
+    """Secrets Manager in moto, one backend per module (starting one costs about a second); tests clean up."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("AWS_DEFAULT_REGION", "af-south-1")
+        with mock_aws():
+            yield boto3.client("secretsmanager", region_name="af-south-1")
+
+
 # ---- the restore validator: RDS in moto (one backend per module), AWS Backup through Stubber ----
 
 

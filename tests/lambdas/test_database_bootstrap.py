@@ -18,7 +18,6 @@ from typing import Any
 import boto3
 import pytest
 from botocore.stub import Stubber
-from moto import mock_aws
 
 from lambdas.database_bootstrap import handler as bootstrap
 from tests.lambdas.database_secrets import (
@@ -68,21 +67,21 @@ def _event(cloudformation: Any, request_type: str = "Create", **extra: Any) -> d
 
 
 @pytest.fixture
-def secrets(postgres: PostgresServer, monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[Any, str, str]]:
-    monkeypatch.setenv("AWS_DEFAULT_REGION", "af-south-1")
-    with mock_aws():
-        client = boto3.client("secretsmanager", region_name="af-south-1")
-        master_arn, login_arn = create_database_secrets(client, postgres)
-        for name, value in {
-            "MASTER_SECRET_ARN": master_arn,
-            "LOGIN_SECRET_ARN": login_arn,
-            "GROUP_ROLE": GROUP_ROLE,
-            "DATABASE_CA_BUNDLE": postgres.ca_file,
-            "CONNECT_TIMEOUT_SECONDS": "3",
-        }.items():
-            monkeypatch.setenv(name, value)
-        yield client, master_arn, login_arn
-        delete_database_secrets(client)
+def secrets(
+    postgres: PostgresServer, moto_secrets: Any, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[tuple[Any, str, str]]:
+    client = moto_secrets
+    master_arn, login_arn = create_database_secrets(client, postgres)
+    for name, value in {
+        "MASTER_SECRET_ARN": master_arn,
+        "LOGIN_SECRET_ARN": login_arn,
+        "GROUP_ROLE": GROUP_ROLE,
+        "DATABASE_CA_BUNDLE": postgres.ca_file,
+        "CONNECT_TIMEOUT_SECONDS": "3",
+    }.items():
+        monkeypatch.setenv(name, value)
+    yield client, master_arn, login_arn
+    delete_database_secrets(client)
     drop_roles(postgres)
 
 

@@ -13,9 +13,7 @@ import json
 from collections.abc import Iterator
 from typing import Any
 
-import boto3
 import pytest
-from moto import mock_aws
 
 from lambdas.database_bootstrap import handler as bootstrap
 from tests.lambdas import alternating_users
@@ -50,17 +48,15 @@ class _HostedRotation:
 
 
 @pytest.fixture
-def aws(postgres: PostgresServer, monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[Any, str, str]]:
-    monkeypatch.setenv("AWS_DEFAULT_REGION", "af-south-1")
-    with mock_aws():
-        client = boto3.client("secretsmanager", region_name="af-south-1")
-        master_arn, login_arn = create_database_secrets(client, postgres)
-        monkeypatch.setenv("MASTER_SECRET_ARN", master_arn)
-        monkeypatch.setenv("LOGIN_SECRET_ARN", login_arn)
-        monkeypatch.setenv("GROUP_ROLE", GROUP_ROLE)
-        monkeypatch.setenv("DATABASE_CA_BUNDLE", postgres.ca_file)
-        yield client, master_arn, login_arn
-        delete_database_secrets(client)
+def aws(postgres: PostgresServer, moto_secrets: Any, monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[Any, str, str]]:
+    client = moto_secrets
+    master_arn, login_arn = create_database_secrets(client, postgres)
+    monkeypatch.setenv("MASTER_SECRET_ARN", master_arn)
+    monkeypatch.setenv("LOGIN_SECRET_ARN", login_arn)
+    monkeypatch.setenv("GROUP_ROLE", GROUP_ROLE)
+    monkeypatch.setenv("DATABASE_CA_BUNDLE", postgres.ca_file)
+    yield client, master_arn, login_arn
+    delete_database_secrets(client)
     drop_roles(postgres)
 
 

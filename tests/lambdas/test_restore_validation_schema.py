@@ -11,9 +11,7 @@ import json
 from collections.abc import Iterator
 from typing import Any
 
-import boto3
 import pytest
-from moto import mock_aws
 
 from lambdas.restore_validation import handler
 from tests.lambdas.database_secrets import (
@@ -26,18 +24,16 @@ from tests.postgres import PostgresServer
 
 
 @pytest.fixture
-def login(postgres: PostgresServer, monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[Any, str, dict[str, Any]]]:
-    monkeypatch.setenv("AWS_DEFAULT_REGION", "af-south-1")
-    with mock_aws():
-        client = boto3.client("secretsmanager", region_name="af-south-1")
-        _, login_arn = create_database_secrets(client, postgres)
-        value = json.loads(client.get_secret_value(SecretId=login_arn)["SecretString"])
-        admin = postgres.admin()
-        admin.run(f"CREATE ROLE {API_USERNAME} LOGIN PASSWORD '{value['password']}'")
-        admin.run(f"GRANT CONNECT ON DATABASE {postgres.database} TO {API_USERNAME}")
-        admin.close()
-        yield client, login_arn, value
-        delete_database_secrets(client)
+def login(postgres: PostgresServer, moto_secrets: Any) -> Iterator[tuple[Any, str, dict[str, Any]]]:
+    client = moto_secrets
+    _, login_arn = create_database_secrets(client, postgres)
+    value = json.loads(client.get_secret_value(SecretId=login_arn)["SecretString"])
+    admin = postgres.admin()
+    admin.run(f"CREATE ROLE {API_USERNAME} LOGIN PASSWORD '{value['password']}'")
+    admin.run(f"GRANT CONNECT ON DATABASE {postgres.database} TO {API_USERNAME}")
+    admin.close()
+    yield client, login_arn, value
+    delete_database_secrets(client)
     drop_roles(postgres)
 
 

@@ -15,7 +15,6 @@ from typing import Any
 import boto3
 import pytest
 from botocore.stub import Stubber
-from moto import mock_aws
 
 from lambdas.secret_age import handler as age
 
@@ -23,12 +22,12 @@ NAMES = ("cashtrace/staging/api-keys", "cashtrace/staging/payments-key")
 
 
 @pytest.fixture
-def client(monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[Any, dict[str, str]]]:
-    monkeypatch.setenv("AWS_DEFAULT_REGION", "af-south-1")
-    with mock_aws():
-        secrets = boto3.client("secretsmanager", region_name="af-south-1")
-        arns = {name: secrets.create_secret(Name=name, SecretString='{"key": "k"}')["ARN"] for name in NAMES}
-        yield secrets, arns
+def client(moto_secrets: Any) -> Iterator[tuple[Any, dict[str, str]]]:
+    secrets = moto_secrets
+    arns = {name: secrets.create_secret(Name=name, SecretString='{"key": "k"}')["ARN"] for name in NAMES}
+    yield secrets, arns
+    for name in NAMES:
+        secrets.delete_secret(SecretId=name, ForceDeleteWithoutRecovery=True)
 
 
 def test_each_secret_publishes_its_age_in_days(client: tuple[Any, dict[str, str]]) -> None:

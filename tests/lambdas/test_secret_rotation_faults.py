@@ -15,7 +15,6 @@ import boto3
 import pytest
 from botocore.exceptions import ClientError
 from botocore.stub import Stubber
-from moto import mock_aws
 
 from lambdas.secret_rotation import handler as rotation
 
@@ -33,22 +32,20 @@ class _Unreached:
 
 
 @pytest.fixture
-def secret(monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[Any, str]]:
-    monkeypatch.setenv("AWS_DEFAULT_REGION", "af-south-1")
+def secret(moto_secrets: Any, monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[Any, str]]:
     monkeypatch.setattr("moto.awslambda.utils.get_backend", lambda account, region: _Unreached())
-    with mock_aws():
-        rotation._client.cache_clear()
-        client = boto3.client("secretsmanager", region_name="af-south-1")
-        client.create_secret(Name=NAME, SecretString=json.dumps({"key": "k" * 48, "issuer": "cashtrace"}))
-        token = "11111111-2222-3333-4444-555555555555"
-        client.rotate_secret(
-            SecretId=NAME,
-            ClientRequestToken=token,
-            RotationLambdaARN="arn:aws:lambda:af-south-1:123456789012:function:rotation",
-            RotationRules={"AutomaticallyAfterDays": 30},
-        )
-        yield client, token
-        rotation._client.cache_clear()
+    monkeypatch.setattr(rotation, "_client", lambda: moto_secrets)
+    client = moto_secrets
+    client.create_secret(Name=NAME, SecretString=json.dumps({"key": "k" * 48, "issuer": "cashtrace"}))
+    token = "11111111-2222-3333-4444-555555555555"
+    client.rotate_secret(
+        SecretId=NAME,
+        ClientRequestToken=token,
+        RotationLambdaARN="arn:aws:lambda:af-south-1:123456789012:function:rotation",
+        RotationRules={"AutomaticallyAfterDays": 30},
+    )
+    yield client, token
+    client.delete_secret(SecretId=NAME, ForceDeleteWithoutRecovery=True)
 
 
 def _current(client: Any) -> str:
