@@ -89,7 +89,7 @@ def data_layer_app(outdir: Path, *, config: DataConfig | None = None) -> DataLay
             encryption_key=key,
             config=config,
             secrets=secrets,
-            login_secret_name="cashtrace/test/database-api",
+            login_secret_name="cashtrace/test/database-api",  # pragma: allowlist secret (a name)
         ),
     )
     Aspects.of(app).add(RegionLock())

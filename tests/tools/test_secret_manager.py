@@ -256,9 +256,8 @@ def test_set_refuses_an_object_without_a_string_key(aws: dict[str, Any], value: 
 
 
 def test_set_refuses_a_database_login(aws: dict[str, Any]) -> None:
-    aws["secrets"].put_secret_value(
-        SecretId="cashtrace/staging/database", SecretString='{"username": "cashtrace_admin", "password": "p"}'
-    )
+    login = json.dumps({"username": "cashtrace_admin", "password": "p"})  # pragma: allowlist secret
+    aws["secrets"].put_secret_value(SecretId="cashtrace/staging/database", SecretString=login)  # pragma: allowlist secret
     with pytest.raises(DeploymentError, match="rotate"):
-        _manager(aws).set_secret("database", "new-password")
+        _manager(aws).set_secret("database", "new-password")  # pragma: allowlist secret
     assert json.loads(_manager(aws).get_secret("database"))["password"] == "p"
