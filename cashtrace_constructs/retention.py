@@ -5,7 +5,9 @@ is on, `retain_stateful_resources(stack)` turns every `Delete` policy of a state
 into `Retain` (deletion and replacement alike) and switches on CloudWatch Logs' deletion protection.
 Policies constructs chose deliberately (`Snapshot` for the database and the cache) stay. The only
 resources that may still be deleted with a stack are listed in `DELETABLE_WITH_STACK`, each with its
-reason; `tests/test_retention.py` walks the staging and prod templates against this list.
+reason, which the pass writes into the resource's template metadata (`cashtrace:deletable-with-stack`);
+`tests/stacks/test_retention.py` walks the staging, prod and pipeline templates and fails on a
+`Delete` without one.
 """
 
 from __future__ import annotations
@@ -31,9 +33,15 @@ STATEFUL_TYPES: tuple[str, ...] = (
     "AWS::APS::Workspace",
     "AWS::ECR::Repository",
 )
+DELETABLE_METADATA = "cashtrace:deletable-with-stack"
 # Construct path (relative to its stack) -> why that stateful resource may go with its stack.
-# Empty today: every stateful resource of staging and prod is kept.
-DELETABLE_WITH_STACK: Mapping[str, str] = {}
+DELETABLE_WITH_STACK: Mapping[str, str] = {
+    "Secrets/DatabaseApiSecret/Resource": (
+        "The API's database login holds nothing that is lost with it: a re-created stack makes a new "
+        "password and its bootstrap sets it on the user. Kept, its fixed name (cashtrace/<env>/database-api) "
+        "would block re-creating the stack (issue 17: nothing retained has a fixed physical name)."
+    ),
+}
 
 
 def retain_stateful_resources(stack: Stack, *, retain: bool) -> None:
@@ -46,7 +54,9 @@ def retain_stateful_resources(stack: Stack, *, retain: bool) -> None:
     for child in constructs_of(stack):
         if not isinstance(child, CfnResource) or child.cfn_resource_type not in STATEFUL_TYPES:
             continue
-        if child.node.path.removeprefix(prefix) in DELETABLE_WITH_STACK:
+        reason = DELETABLE_WITH_STACK.get(child.node.path.removeprefix(prefix))
+        if reason is not None:
+            child.add_metadata(DELETABLE_METADATA, reason)
             continue
         options = child.cfn_options
         if options.deletion_policy in (None, CfnDeletionPolicy.DELETE):
@@ -59,12 +69,12 @@ def retain_stateful_resources(stack: Stack, *, retain: bool) -> None:
 
 
 def deleted_with_stack(template: Mapping[str, Any]) -> Iterator[tuple[str, str, str]]:
-    """(logical id, type, construct path) of every stateful resource a stack deletion or replacement would delete."""
+    """(logical id, type, documented reason or "") of each stateful resource a stack deletion or replacement deletes."""
     for logical_id, resource in (template.get("Resources") or {}).items():
         if resource.get("Type") not in STATEFUL_TYPES:
             continue
         # CloudFormation's default for a resource without a policy is Delete.
         policies = (resource.get("DeletionPolicy", "Delete"), resource.get("UpdateReplacePolicy", "Delete"))
         if "Delete" in policies:
-            path = str((resource.get("Metadata") or {}).get("aws:cdk:path", ""))
-            yield logical_id, str(resource["Type"]), path
+            reason = str((resource.get("Metadata") or {}).get(DELETABLE_METADATA, ""))
+            yield logical_id, str(resource["Type"]), reason
