@@ -10,7 +10,7 @@ PYTEST_ARGS ?=
 # synthesized, which can never be deployed.
 RELEASE ?=
 
-.PHONY: synth rehearse test property-test snapshot-check lint workflow-lint typecheck security bench bench-breakdown snapshot-update budgets evidence diagrams delivery-report clean
+.PHONY: postgres lambda-wheels synth rehearse test property-test snapshot-check lint workflow-lint typecheck security bench bench-breakdown snapshot-update budgets evidence diagrams delivery-report clean
 
 $(VENV)/.installed: pyproject.toml
 	python3 -m venv $(VENV)
@@ -32,6 +32,12 @@ $(CHECKOV_VENV)/.installed: pyproject.toml
 	$(CHECKOV_VENV)/bin/python -m pip install --quiet --group checkov
 	touch $@
 
+## Refresh the PostgreSQL driver wheels of the Lambda layer (then update the hashes in its requirements.txt).
+lambda-wheels: deps
+	$(PYTHON) -m pip download --quiet --only-binary :all: --no-deps --dest lambdas/layers/postgres/wheels \
+		$$(grep -oE '^[A-Za-z0-9_.-]+==[^ ]+' lambdas/layers/postgres/requirements.txt)
+	sha256sum lambdas/layers/postgres/wheels/*.whl
+
 ## Synthesize every stack into cdk.out (cdk-nag, the region lock and our rules gate it), then
 ## print which of those checks ran over which templates and passed.
 synth: deps
@@ -43,8 +49,12 @@ synth: deps
 rehearse: deps
 	$(PYTHON) -m tools.rehearse $(if $(RELEASE),--release $(RELEASE))
 
+## The PostgreSQL server the Lambda tests start on 127.0.0.1 (Debian's package, installed if missing).
+postgres:
+	bash scripts/ensure_postgres.sh
+
 ## The whole test suite with the coverage gate (threshold in pyproject.toml).
-test: deps
+test: deps postgres
 	$(PYTHON) -m pytest -n 2 --cov --cov-report=term $(PYTEST_ARGS)
 
 ## Hypothesis tests only (the "ci" profile when CI is set, see tests/conftest.py).

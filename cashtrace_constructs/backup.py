@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -21,6 +22,8 @@ from cashtrace_constructs.database import PostgresDatabase
 from cashtrace_constructs.encryption import EnvironmentKey, EnvironmentKeyProps
 from cashtrace_constructs.function import PythonHandler, PythonHandlerProps
 from cashtrace_constructs.naming import per_stack_name
+from cashtrace_constructs.postgres_driver import postgres_driver_layer
+from cashtrace_constructs.secrets import EnvironmentSecrets
 
 # Published by the validation Lambda (lambdas/restore_validation) as CloudWatch embedded metrics.
 RESTORE_METRICS_NAMESPACE = "CashTrace/Backup"
@@ -40,6 +43,9 @@ class DatabaseBackupsProps:
     vpc: ec2.IVpc
     encryption_key: kms.IKey
     config: DataConfig
+    # The validator logs in to each restored copy as the API (read only) to check its schema.
+    secrets: EnvironmentSecrets
+    login_secret_name: str
 
 
 @dataclass(frozen=True)
@@ -185,7 +191,7 @@ class DatabaseBackups(Construct):
             allow_all_outbound=False,
         )
         self.validator_security_group.add_egress_rule(
-            ec2.Peer.any_ipv4(), ec2.Port.tcp(443), "AWS APIs (Backup, RDS) through the NAT gateway"
+            ec2.Peer.any_ipv4(), ec2.Port.tcp(443), "AWS APIs (Backup, RDS, Secrets Manager) through the NAT gateway"
         )
         self.validator_security_group.connections.allow_to(
             self.restore_security_group, ec2.Port.tcp(database.port), "Reach the restored database copy"
@@ -199,10 +205,13 @@ class DatabaseBackups(Construct):
                 vpc=props.vpc,
                 encryption_key=props.encryption_key,
                 security_groups=[self.validator_security_group],
+                layers=[postgres_driver_layer(self)],
                 timeout_seconds=360,
                 reserved_concurrency=2,
                 environment={
                     "EXPECTED_PARAMETER_GROUP": database.parameter_group_name,
+                    "LOGIN_SECRET_ARN": props.secrets.secret(props.login_secret_name).secret_arn,
+                    "EXPECTED_TABLES": json.dumps(list(props.config.restore_check_tables)),
                     "AVAILABLE_DEADLINE_SECONDS": "240",
                     "POWERTOOLS_METRICS_NAMESPACE": RESTORE_METRICS_NAMESPACE,
                     "POWERTOOLS_SERVICE_NAME": RESTORE_VALIDATION_SERVICE,
@@ -210,6 +219,7 @@ class DatabaseBackups(Construct):
             ),
         )
         function = self.validator.function
+        props.secrets.grant_read(function, props.login_secret_name)
         function.add_to_role_policy(
             iam.PolicyStatement(
                 actions=["backup:DescribeRestoreJob", "backup:PutRestoreValidationResult"],

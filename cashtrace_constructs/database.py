@@ -42,11 +42,11 @@ class PostgresDatabaseProps:
 
 
 class PostgresDatabase(Construct):
-    """One PostgreSQL instance; the service connects with IAM auth over TLS.
+    """One PostgreSQL instance, TLS only; the API connects as its own user (`DatabaseAccess`), never as the master.
 
-    `instance`, `endpoint`, `secret` (the master login, made by `EnvironmentSecrets`) and
-    `security_group` are the outputs; `allow_from` opens the database port to a client without
-    exposing the security group's rules to callers.
+    `instance`, `endpoint`, `secret` (the master login, made by `EnvironmentSecrets`, administration
+    only), `rotation` (its schedule) and `security_group` are the outputs; `allow_from` opens the
+    database port to a client without exposing the security group's rules to callers.
     """
 
     def __init__(self, scope: Construct, construct_id: str, *, props: PostgresDatabaseProps) -> None:
@@ -142,7 +142,7 @@ class PostgresDatabase(Construct):
         )
         for log_group in self.log_groups:
             self.instance.node.add_dependency(log_group)
-        props.secrets.rotate_database_credentials(self.instance, port=DATABASE_PORT)
+        self.rotation = props.secrets.rotate_database_credentials(self.instance, port=DATABASE_PORT)
         # The login as attached to the instance: its Ref waits for the attachment (host and port).
         attached = self.instance.secret
         if attached is None:  # pragma: no cover - from_secret always attaches

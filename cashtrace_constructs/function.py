@@ -2,8 +2,8 @@
 
 Baseline: latest Python runtime on arm64, inside the VPC's application subnets, reserved
 concurrency, an encrypted dead-letter queue, X-Ray tracing, an encrypted log group with
-retention, encrypted environment variables, and Powertools from AWS's in-region public layer
-(no Docker bundling at synth).
+retention, encrypted environment variables, Powertools from AWS's in-region public layer
+(no Docker bundling at synth), and alarms on its errors, throttles and dead letters.
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
 from cashtrace_constructs.log_retention import retention
+from cashtrace_constructs.monitoring.functions import FunctionAlarms, function_alarms
 
 LAMBDAS_DIR = Path(__file__).resolve().parent.parent / "lambdas"
 RUNTIME = lambda_.Runtime.PYTHON_3_14
@@ -47,10 +48,16 @@ class PythonHandlerProps:
     security_groups: Sequence[ec2.ISecurityGroup] = ()
     # A VPC without NAT (the pipeline's) passes its isolated subnets reaching AWS through endpoints.
     subnets: ec2.SubnetSelection | None = None
+    # Beside Powertools, e.g. `postgres_driver_layer(scope)` for a function that speaks PostgreSQL.
+    layers: Sequence[lambda_.ILayerVersion] = ()
 
 
 class PythonHandler(Construct):
-    """One Lambda function of ours; `function` is the `aws_lambda.Function`."""
+    """One Lambda function of ours; `function` is the `aws_lambda.Function`, `alarms` its `FunctionAlarms`.
+
+    The alarms have no action yet: the stack routes them (`Monitoring.warn_on(handler.alarms.all)`,
+    or `monitoring.functions.notify` where there is no `Monitoring`).
+    """
 
     def __init__(self, scope: Construct, construct_id: str, *, props: PythonHandlerProps) -> None:
         super().__init__(scope, construct_id)
@@ -103,8 +110,15 @@ class PythonHandler(Construct):
                     POWERTOOLS_LAYER.format(
                         partition=stack.partition, region=stack.region, version=POWERTOOLS_LAYER_VERSION
                     ),
-                )
+                ),
+                *props.layers,
             ],
+        )
+        self.alarms: FunctionAlarms = function_alarms(
+            self,
+            function_name=self.function.function_name,
+            label=f"{props.description} ({source})",
+            dead_letter_queue_name=self.dead_letter_queue.queue_name,
         )
 
     def _security_group(self, vpc: ec2.IVpc, source: str) -> ec2.SecurityGroup:

@@ -13,15 +13,18 @@ from cashtrace_constructs.backup import DatabaseBackups, DatabaseBackupsProps
 from cashtrace_constructs.cache import RedisCache, RedisCacheProps
 from cashtrace_constructs.config import EnvironmentConfig, ResourceType
 from cashtrace_constructs.database import PostgresDatabase, PostgresDatabaseProps
+from cashtrace_constructs.database_access import DatabaseAccess, DatabaseAccessProps
 from cashtrace_constructs.deployment_record import DeploymentEventForwarder, DeploymentEventForwarderProps
 from cashtrace_constructs.domain import EnvironmentDomain, EnvironmentDomainProps
 from cashtrace_constructs.encryption import EnvironmentKey, EnvironmentKeyProps
 from cashtrace_constructs.grafana import GrafanaService, GrafanaServiceProps
 from cashtrace_constructs.logical_ids import keep_logical_ids, stabilize_logical_ids
 from cashtrace_constructs.monitoring import Monitoring, MonitoringProps, redis_member_cluster_ids
+from cashtrace_constructs.monitoring.functions import handler_alarms, watch_functions
 from cashtrace_constructs.network import Network, NetworkProps
 from cashtrace_constructs.prometheus import PrometheusWorkspace, PrometheusWorkspaceProps
 from cashtrace_constructs.release_manifest import PLACEHOLDER_DIGEST, is_placeholder
+from cashtrace_constructs.retention import retain_stateful_resources
 from cashtrace_constructs.secrets import EnvironmentSecrets, EnvironmentSecretsProps
 from cashtrace_constructs.service import BlueGreenService, BlueGreenServiceProps
 from cashtrace_constructs.storage import (
@@ -59,7 +62,8 @@ class CashTraceEnvironmentStack(Stack):
             env=Environment(account=infrastructure.account, region=infrastructure.region),
             stack_name=config.stack_name,
             description=f"CashTrace {config.name}: network, service, data, secrets and monitoring",
-            termination_protection=config.is_production,
+            # Deleting a stack whose stateful resources are kept is a deliberate act: make it one.
+            termination_protection=config.data.retain_on_delete,
             # Stack tags: CloudFormation propagates them to every resource, so cost allocation
             # reports see them without each construct tagging itself.
             tags={
@@ -108,6 +112,18 @@ class CashTraceEnvironmentStack(Stack):
                 secrets=self.secrets,
             ),
         )
+        self.database_access = DatabaseAccess(
+            self,
+            "DatabaseAccess",
+            props=DatabaseAccessProps(
+                environment_name=config.name,
+                database=self.database,
+                secrets=self.secrets,
+                vpc=vpc,
+                subnets=self.network.application_subnets,
+                encryption_key=data_key,
+            ),
+        )
         self.backups = DatabaseBackups(
             self,
             "Backups",
@@ -117,6 +133,8 @@ class CashTraceEnvironmentStack(Stack):
                 vpc=vpc,
                 encryption_key=data_key,
                 config=config.data,
+                secrets=self.secrets,
+                login_secret_name=f"cashtrace/{config.name}/database-api",
             ),
         )
         self.cache = RedisCache(
@@ -147,6 +165,8 @@ class CashTraceEnvironmentStack(Stack):
             else None
         )
         self.service = self._service(config)
+        # Tasks start once their database user exists.
+        self.service.service.node.add_dependency(self.database_access.resource)
         self.database.allow_from(self.service.service, "PostgreSQL from the API tasks")
         self.cache.allow_from(self.service.service, "Redis from the API tasks")
         self.service.task_definition.task_role.add_managed_policy(self._application_data_access())
@@ -167,6 +187,8 @@ class CashTraceEnvironmentStack(Stack):
         if is_placeholder(config.service.image_digest):
             self._refuse_deployment_without_release()
 
+        self._watch_functions()
+        retain_stateful_resources(self, retain=config.data.retain_on_delete)
         keep_logical_ids(self, SECRETS_DEPLOYED_ELSEWHERE)
         # The same logical ids whether this stack is top-level or inside a pipeline Stage.
         stabilize_logical_ids(self)
@@ -271,6 +293,14 @@ class CashTraceEnvironmentStack(Stack):
         self.monitoring.page_on(list(self.backups.alarms.all), title="Backups and restore tests")
         self.monitoring.page_on(self.secrets.alarms, title="Denied secret access")
 
+    def _watch_functions(self) -> None:
+        """Errors, throttles and dead letters of every function and queue here; secret rotation and key age."""
+        self.monitoring.warn_on(
+            handler_alarms(self) + watch_functions(self),
+            title="Functions and dead-letter queues",
+        )
+        self.monitoring.warn_on(self.secrets.rotation_alarms, title="Secret rotation and third-party key age")
+
     def _application_data_access(self) -> iam.ManagedPolicy:
         # Exact actions in a managed policy: grant_read_write would add wildcard actions inline.
         bucket = self.storage.bucket
@@ -322,8 +352,10 @@ class CashTraceEnvironmentStack(Stack):
                         reference.env_var: self.secrets.container_secret(reference)
                         for reference in config.settings.secrets
                     },
-                    "DATABASE_USER": self.secrets.container_secret(self.database.secret, "username"),
-                    "DATABASE_PASSWORD": self.secrets.container_secret(self.database.secret, "password"),
+                    # The API's own login, never the master's: alternating users keep the pair a
+                    # running task read at start valid through the next rotation (docs/secrets.md).
+                    "DATABASE_USER": self.secrets.container_secret(self.database_access.login, "username"),
+                    "DATABASE_PASSWORD": self.secrets.container_secret(self.database_access.login, "password"),
                     "REDIS_AUTH_TOKEN": self.secrets.container_secret(self.cache.auth_token),
                 },
                 vpc=self.network.vpc,

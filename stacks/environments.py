@@ -35,6 +35,7 @@ from cashtrace_constructs.config import (
     ResourceConfig,
     ResourceType,
     RollbackConfig,
+    SecretKind,
     SecretReference,
     SecretsConfig,
     ServiceConfig,
@@ -105,7 +106,8 @@ def dev(context: Mapping[str, Any] | None = None, release: ReleaseManifest = PLA
             url="https://dev.cashtrace.ng",
             requires_approval=False,
             variables=(EnvironmentVariable("LOG_LEVEL", "DEBUG"),),
-            secrets=(SecretReference("cashtrace/dev/api-keys", "API_KEYS"),),
+            # Issued by a third party: never rotated by us, its age is alarmed instead.
+            secrets=(SecretReference("cashtrace/dev/api-keys", "API_KEYS", SecretKind.THIRD_PARTY),),
         ),
         infrastructure=InfrastructureConfig(
             account=account_for("dev", context),
@@ -130,8 +132,9 @@ def dev(context: Mapping[str, Any] | None = None, release: ReleaseManifest = PLA
         data=DataConfig(
             database_instance_class="t4g.micro",
             backup_retention_days=7,
-            # Dev data is synthetic: deleting the stack may delete it.
+            # Dev data is synthetic: deleting the stack may delete it, secrets and queues included.
             snapshot_on_delete=False,
+            retain_on_delete=False,
             weekly_backup_retention_days=14,
             cache_node_type="cache.t4g.micro",
             cache_replicas=0,
@@ -153,7 +156,8 @@ def staging(
             url="https://staging.cashtrace.ng",
             requires_approval=False,
             variables=(EnvironmentVariable("LOG_LEVEL", "INFO"),),
-            secrets=(SecretReference("cashtrace/staging/api-keys", "API_KEYS"),),
+            # Issued by a third party: never rotated by us, its age is alarmed instead.
+            secrets=(SecretReference("cashtrace/staging/api-keys", "API_KEYS", SecretKind.THIRD_PARTY),),
         ),
         infrastructure=InfrastructureConfig(
             account=account_for("staging", context),
@@ -195,7 +199,8 @@ def prod(context: Mapping[str, Any] | None = None, release: ReleaseManifest = PL
             url="https://app.cashtrace.ng",
             requires_approval=True,
             variables=(EnvironmentVariable("LOG_LEVEL", "INFO"),),
-            secrets=(SecretReference("cashtrace/prod/api-keys", "API_KEYS"),),
+            # Issued by a third party: never rotated by us, its age is alarmed instead.
+            secrets=(SecretReference("cashtrace/prod/api-keys", "API_KEYS", SecretKind.THIRD_PARTY),),
         ),
         infrastructure=InfrastructureConfig(
             account=account_for("prod", context),

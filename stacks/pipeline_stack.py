@@ -33,7 +33,9 @@ from cashtrace_constructs.github_oidc import GitHubOidcAccess, GitHubOidcAccessP
 from cashtrace_constructs.image_repository import ServiceImageRepository, ServiceImageRepositoryProps
 from cashtrace_constructs.log_buckets import access_log_bucket
 from cashtrace_constructs.log_retention import retention
+from cashtrace_constructs.monitoring.functions import handler_alarms, notify, watch_functions
 from cashtrace_constructs.promotion import PlannedStage, check_promotion
+from cashtrace_constructs.retention import retain_stateful_resources
 from stacks.acknowledgments import acknowledge_pipeline
 from stacks.environments import github_oidc
 from stacks.pipeline_steps import (
@@ -156,8 +158,9 @@ class CashTracePipelineStack(Stack):
         scope_asset_builds(self.pipeline)
 
         self._notifications(config)
-        # EventBridge publishes to the encrypted topic with this key.
+        # EventBridge and CloudWatch alarms publish to the encrypted topic with this key.
         self.key.grant(iam.ServicePrincipal("events.amazonaws.com"), "kms:GenerateDataKey*", "kms:Decrypt")
+        self.key.grant(iam.ServicePrincipal("cloudwatch.amazonaws.com"), "kms:GenerateDataKey*", "kms:Decrypt")
         events.Rule(
             self,
             "SourceUploaded",
@@ -207,6 +210,9 @@ class CashTracePipelineStack(Stack):
                 encryption_keys=[self.image_repository.encryption_key],
             ),
         )
+        # No Monitoring here: the pipeline's own functions and queues warn on its notification topic.
+        notify(handler_alarms(self) + watch_functions(self), self.notifications)
+        retain_stateful_resources(self, retain=config.retain_on_delete)
         self._outputs()
         acknowledge_pipeline(self, config)
 

@@ -47,6 +47,7 @@ from cashtrace_constructs.config.placeholders import (
 from cashtrace_constructs.config.secrets import (
     MAX_PRODUCTION_ROTATION_DAYS,
     MAX_ROTATION_DAYS,
+    SecretKind,
     SecretReference,
     SecretRotation,
     SecretsConfig,
@@ -98,6 +99,7 @@ __all__ = [
     "ResourceConfig",
     "ResourceType",
     "RollbackConfig",
+    "SecretKind",
     "SecretReference",
     "SecretRotation",
     "SecretsConfig",

@@ -29,6 +29,7 @@ RESTORE_VALIDATION_WINDOW_HOURS = 2
 # days (CloudWatch evaluates at most 7 daily periods); with a deploy just before midnight UTC that
 # is 6 days after it. The first restore test must be verified by then, whatever the schedule.
 RESTORE_ALARM_EARLIEST_HOURS = 6 * 24
+_TABLE_RE = re.compile(r"^[a-z_][a-z0-9_]{0,62}\.[a-z_][a-z0-9_]{0,62}$")
 
 _LIMIT = ErrorCode.RESOURCE_LIMIT
 
@@ -55,6 +56,12 @@ class DataConfig:
     deletion_protection: bool = False
     # False only where losing the data is acceptable (dev): the stack then deletes it outright.
     snapshot_on_delete: bool = True
+    # Stateful resources (secrets, queues, tables, buckets, keys, log groups) outlive their stack
+    # and log groups refuse deletion (cashtrace_constructs/retention.py); False only for dev.
+    retain_on_delete: bool = True
+    # Restore verification logs in and checks these tables exist (schema-qualified, e.g.
+    # "public.accounts"); empty: the restored copy must hold at least one user table.
+    restore_check_tables: tuple[str, ...] = ()
     # AWS Backup: weekly recovery points outlive the daily ones.
     weekly_backup_retention_days: Annotated[int, Between(7, 3650, _LIMIT)] = 35
     vault_lock: bool = False
@@ -91,6 +98,10 @@ class DataConfig:
         )
         check_bounds(self, path)
         self._validate_restore_timing(path)
+        for index, table in enumerate(self.restore_check_tables):
+            require_match(
+                _TABLE_RE, table, f"{path}.restore_check_tables[{index}]", "a schema-qualified table (public.accounts)"
+            )
         require(
             self.database_max_allocated_storage_gib >= self.database_allocated_storage_gib,
             _LIMIT,
@@ -154,6 +165,12 @@ class DataConfig:
             ErrorCode.CONFIG_INVALID,
             f"{path}.vault_lock",
             "production recovery points must sit in a locked vault",
+        )
+        require(
+            self.retain_on_delete,
+            ErrorCode.CONFIG_INVALID,
+            f"{path}.retain_on_delete",
+            "deleting the production stack must not delete its secrets, queues, keys or logs",
         )
 
 

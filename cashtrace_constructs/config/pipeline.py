@@ -46,6 +46,8 @@ class PipelineConfig:
     # each address confirms once). The placeholder reaches nobody: stacks/environments.py reads the
     # real ones from context or the environment.
     notification_emails: tuple[str, ...] = (PLACEHOLDER_NOTIFICATION_EMAIL,)
+    # The deployment record, its dead letters and the pipeline's logs outlive the stack (retention.py).
+    retain_on_delete: bool = True
 
     def __post_init__(self) -> None:
         self.validate("pipeline")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from enum import Enum
 from typing import Annotated
 
 from cashtrace_constructs.config.validation import (
@@ -41,12 +42,24 @@ def require_secret_of(environment_name: str, secret_name: str, path: str) -> Non
     )
 
 
+class SecretKind(Enum):
+    """Who makes a secret's value, which decides how it is kept fresh."""
+
+    # CashTrace generates the value (a signing key it issues): Secrets Manager rotates it.
+    GENERATED = "generated"
+    # A third party issued it (a payment provider's API key): a rotation would overwrite a key
+    # nobody else knows, so it is never rotated; an alarm says when it is older than allowed.
+    THIRD_PARTY = "third_party"
+
+
 @dataclass(frozen=True)
 class SecretReference:
-    """A secret the workload reads, named `cashtrace/<env>/<purpose>`, and the variable it arrives in."""
+    """A secret the workload reads, named `cashtrace/<env>/<purpose>`, the variable it arrives in, its kind."""
 
     name: str
     env_var: str
+    # Third party unless said otherwise: rotating a key we did not issue destroys it.
+    kind: SecretKind = SecretKind.THIRD_PARTY
 
     def validate(self, path: str, *, environment_name: str) -> None:
         require_match(SECRET_NAME_RE, self.name, f"{path}.name", _NAME_SHAPE)
@@ -69,6 +82,8 @@ class SecretsConfig:
     default_rotation_days: Annotated[int, Between(1, MAX_ROTATION_DAYS)] = 30
     database_rotation_days: Annotated[int, Between(1, MAX_ROTATION_DAYS)] = 30
     rotations: tuple[SecretRotation, ...] = ()
+    # A third-party key older than this raises the age alarm: ask the issuer for a new one.
+    third_party_max_age_days: Annotated[int, Between(1, 3650)] = 90
     # PCI DSS 10.5.1: a year of audit trail.
     audit_log_retention_days: Annotated[int, Between(365, why="a year of secret access logs")] = 365
 
@@ -86,6 +101,7 @@ class SecretsConfig:
         names = [rotation.name for rotation in self.rotations]
         require(len(names) == len(set(names)), ErrorCode.CONFIG_INVALID, f"{path}.rotations", "names must be unique")
         known = {secret.name for secret in secrets}
+        third_party = {secret.name for secret in secrets if secret.kind is SecretKind.THIRD_PARTY}
         for index, rotation in enumerate(self.rotations):
             rotation_path = f"{path}.rotations[{index}]"
             require_match(SECRET_NAME_RE, rotation.name, f"{rotation_path}.name", _NAME_SHAPE)
@@ -96,6 +112,12 @@ class SecretsConfig:
                 ErrorCode.CONFIG_INVALID,
                 f"{rotation_path}.name",
                 f"{rotation.name!r} is not one of this environment's secrets {sorted(known)}",
+            )
+            require(
+                rotation.name not in third_party,
+                ErrorCode.CONFIG_INVALID,
+                f"{rotation_path}.name",
+                f"{rotation.name!r} is a third-party key: it is never rotated (its age is alarmed instead)",
             )
         if not is_production:
             return

@@ -2,8 +2,10 @@
 
 Each secret is named `cashtrace/<env>/<purpose>`, tagged with its environment, encrypted with
 the environment's key and carries a resource policy that denies every principal tagged for
-another environment. The application secrets rotate with our function, the database login with
-AWS's managed rotation. Access is audited by `SecretsAudit`.
+another environment. Generated application secrets rotate with our function, third-party keys
+are watched for age (`SecretAgeWatch`), the database logins rotate with AWS's hosted functions
+(`rotation.py`: the master in place, the API's login with alternating users). Access is audited
+by `SecretsAudit`.
 """
 
 from __future__ import annotations
@@ -22,11 +24,23 @@ from aws_cdk import aws_rds as rds
 from aws_cdk import aws_secretsmanager as secretsmanager
 from constructs import Construct
 
-from cashtrace_constructs.config import SecretReference, SecretsConfig, require_secret_of, secret_environment
+from cashtrace_constructs.config import (
+    SecretKind,
+    SecretReference,
+    SecretsConfig,
+    require_secret_of,
+    secret_environment,
+)
 from cashtrace_constructs.errors import DeploymentError, ErrorCode
 from cashtrace_constructs.function import PythonHandler, PythonHandlerProps
+from cashtrace_constructs.secrets.age import SecretAgeWatch, SecretAgeWatchProps
 from cashtrace_constructs.secrets.audit import SecretsAudit, SecretsAuditProps
 from cashtrace_constructs.secrets.isolation import ENVIRONMENT_TAG, environment_of, isolation_statements
+from cashtrace_constructs.secrets.rotation import (
+    rotate_postgres_login,
+    rotation_failure_alarm,
+    rotation_security_group,
+)
 
 # The JSON key the rotation Lambda replaces; other keys of the secret survive a rotation.
 SECRET_VALUE_KEY = "key"  # noqa: S105  # nosec B105 (a JSON field name)
@@ -47,8 +61,10 @@ class EnvironmentSecretsProps:
 class EnvironmentSecrets(Construct):
     """Every secret of one environment: made here, isolated here, handed to containers from here.
 
-    Attributes: `secrets` (full name -> Secret), `rotation_function`, `audit`, `alarms`.
-    Factories: `generated_secret`, `database_credentials` (+ `rotate_database_credentials`).
+    Attributes: `secrets` (full name -> Secret), `rotation_function` (None without generated
+    application secrets), `age_watch`, `audit`, `alarms` (critical), `rotation_alarms` (warnings).
+    Factories: `generated_secret`, `database_credentials` (+ `rotate_database_credentials`),
+    `database_login` (+ `rotate_database_login`).
     Access: `container_secret` (a container's `secrets=`), `grant_read` (a role), both refusing
     anything of another environment (Property 6).
     """
@@ -68,44 +84,6 @@ class EnvironmentSecrets(Construct):
         self._account = Stack.of(self).account
         self.secrets: dict[str, secretsmanager.Secret] = {}
 
-        self.rotation_function = PythonHandler(
-            self,
-            "RotationFunction",
-            props=PythonHandlerProps(
-                source="secret_rotation",
-                description=f"Rotates CashTrace {environment_name} application secrets (four-step protocol)",
-                vpc=props.vpc,
-                encryption_key=props.encryption_key,
-                environment={"SECRET_VALUE_KEY": SECRET_VALUE_KEY},
-                timeout_seconds=30,
-            ),
-        )
-        # A tagged principal: inside the ABAC boundary of its own environment's secrets.
-        Tags.of(self.rotation_function.function.role).add(ENVIRONMENT_TAG, environment_name)  # type: ignore[arg-type]
-
-        for reference in props.application_secrets:
-            purpose = reference.name.split("/", 2)[2]
-            secret = self.generated_secret(
-                purpose,
-                description=f"CashTrace {environment_name} {purpose} (read as {reference.env_var})",
-                generate=secretsmanager.SecretStringGenerator(
-                    secret_string_template="{}",  # noqa: S106  # nosec B106 (an empty JSON object)
-                    generate_string_key=SECRET_VALUE_KEY,
-                    exclude_punctuation=True,
-                    password_length=48,
-                ),
-            )
-            secret.add_rotation_schedule(
-                "Rotation",
-                rotation_lambda=self.rotation_function.function,
-                automatically_after=Duration.days(props.config.rotation_days_for(reference.name)),
-            )
-
-        # Confused deputy: only Secrets Manager acting for this account may start a rotation.
-        for child in self.rotation_function.function.node.children:
-            if isinstance(child, lambda_.CfnPermission) and child.principal == "secretsmanager.amazonaws.com":
-                child.source_account = self._account
-
         self.audit = SecretsAudit(
             self,
             "Audit",
@@ -115,7 +93,73 @@ class EnvironmentSecrets(Construct):
                 log_retention_days=props.config.audit_log_retention_days,
             ),
         )
+        # Critical: a denied read is someone reaching for another environment's secret.
         self.alarms: list[cloudwatch.Alarm] = [self.audit.denied_access_alarm]
+        # Warnings: a failed rotation leaves the current value working; an old third-party key still works.
+        self.rotation_alarms: list[cloudwatch.Alarm] = []
+
+        generated = [r for r in props.application_secrets if r.kind is SecretKind.GENERATED]
+        third_party = [r for r in props.application_secrets if r.kind is SecretKind.THIRD_PARTY]
+        # Only generated secrets have a value we may replace: the function exists only for them.
+        self.rotation_function: PythonHandler | None = None
+        if generated:
+            self.rotation_function = PythonHandler(
+                self,
+                "RotationFunction",
+                props=PythonHandlerProps(
+                    source="secret_rotation",
+                    description=f"Rotates CashTrace {environment_name} application secrets (four-step protocol)",
+                    vpc=props.vpc,
+                    encryption_key=props.encryption_key,
+                    environment={"SECRET_VALUE_KEY": SECRET_VALUE_KEY},
+                    timeout_seconds=30,
+                ),
+            )
+            # A tagged principal: inside the ABAC boundary of its own environment's secrets.
+            Tags.of(self.rotation_function.function.role).add(ENVIRONMENT_TAG, environment_name)  # type: ignore[arg-type]
+
+        for reference in props.application_secrets:
+            purpose = reference.name.split("/", 2)[2]
+            secret = self.generated_secret(
+                purpose,
+                description=f"CashTrace {environment_name} {purpose} (read as {reference.env_var}, "
+                f"{reference.kind.value.replace('_', '-')})",
+                generate=secretsmanager.SecretStringGenerator(
+                    secret_string_template="{}",  # noqa: S106  # nosec B106 (an empty JSON object)
+                    generate_string_key=SECRET_VALUE_KEY,
+                    exclude_punctuation=True,
+                    password_length=48,
+                ),
+            )
+            if self.rotation_function is not None and reference.kind is SecretKind.GENERATED:
+                secret.add_rotation_schedule(
+                    "Rotation",
+                    rotation_lambda=self.rotation_function.function,
+                    automatically_after=Duration.days(props.config.rotation_days_for(reference.name)),
+                )
+                self._alarm_on_failed_rotation(secret, reference.name)
+
+        if self.rotation_function is not None:
+            # Confused deputy: only Secrets Manager acting for this account may start a rotation.
+            for child in self.rotation_function.function.node.children:
+                if isinstance(child, lambda_.CfnPermission) and child.principal == "secretsmanager.amazonaws.com":
+                    child.source_account = self._account
+
+        self.age_watch: SecretAgeWatch | None = None
+        if third_party:
+            self.age_watch = SecretAgeWatch(
+                self,
+                "AgeWatch",
+                props=SecretAgeWatchProps(
+                    environment_name=environment_name,
+                    secrets={r.name: self.secrets[r.name] for r in third_party},
+                    max_age_days=props.config.third_party_max_age_days,
+                    vpc=props.vpc,
+                    subnets=self.rotation_subnets,
+                    encryption_key=props.encryption_key,
+                ),
+            )
+            self.rotation_alarms.extend(self.age_watch.alarms)
 
     # ---- factories ----------------------------------------------------------------------------
 
@@ -143,31 +187,18 @@ class EnvironmentSecrets(Construct):
         return secret
 
     def database_credentials(self, *, username: str) -> rds.DatabaseSecret:
-        """The database's master login `cashtrace/<env>/database`, for `rds.Credentials.from_secret`.
-
-        Rotate it with `rotate_database_credentials` once the instance exists.
-        """
-        name = self._new_name("database")
-        secret = rds.DatabaseSecret(
-            self,
-            _construct_id("database"),
-            username=username,
-            secret_name=name,
-            encryption_key=self.encryption_key,
-            # Changing the password rules then replaces the secret instead of leaving it stale.
-            replace_on_password_criteria_changes=True,
-        )
-        self._isolate(secret)
-        self.secrets[name] = secret
-        return secret
+        """The master login `cashtrace/<env>/database` (for `rds.Credentials.from_secret`); administration only."""
+        # Changing the password rules then replaces the secret instead of leaving it stale.
+        return self._database_secret("database", username=username, replace_on_criteria_changes=True)
 
     def rotate_database_credentials(
         self, instance: rds.DatabaseInstance, *, port: int
     ) -> secretsmanager.RotationSchedule:
-        """Rotate the instance's login (from `database_credentials`) with AWS's managed PostgreSQL rotation.
+        """Rotate the instance's master login (from `database_credentials`) in place, with AWS's hosted function.
 
         Hosted rotation (a CloudFormation transform) instead of `add_rotation_single_user`: the
-        latter deploys a Serverless Application Repository app whose ARN lives in us-east-1.
+        latter deploys a Serverless Application Repository app whose ARN lives in us-east-1. The
+        master login is for administration only, so rotating it in place interrupts no task.
         """
         attachment = instance.secret
         if attachment is None or not self._owns(attachment):
@@ -176,24 +207,91 @@ class EnvironmentSecrets(Construct):
                 f"{instance.node.path} does not log in with database_credentials() of {self.environment_name!r}",
                 field="instance",
             )
-        # Our own group: CDK's default one is described by its construct path, which differs
-        # between a top-level and a pipeline-staged stack and would replace it (logical_ids.py).
-        security_group = ec2.SecurityGroup(
+        return self._rotate_login(attachment, instance, port=port, purpose="database", master=None)
+
+    def database_login(self, *, username: str, master: secretsmanager.ISecret, dbname: str) -> rds.DatabaseSecret:
+        """`cashtrace/<env>/database-api`: the API's own login, with `masterarn` for alternating-users rotation.
+
+        Attach it to the instance for host and port; `DatabaseAccess`'s bootstrap creates the user.
+        """
+        return self._database_secret("database-api", username=username, master=master, dbname=dbname)
+
+    def _database_secret(
+        self,
+        purpose: str,
+        *,
+        username: str,
+        master: secretsmanager.ISecret | None = None,
+        dbname: str | None = None,
+        replace_on_criteria_changes: bool = False,
+    ) -> rds.DatabaseSecret:
+        name = self._new_name(purpose)
+        secret = rds.DatabaseSecret(
             self,
-            "DatabaseRotationSecurityGroup",
+            _construct_id(purpose),
+            username=username,
+            dbname=dbname,
+            master_secret=master,
+            secret_name=name,
+            encryption_key=self.encryption_key,
+            # Its logical id then embeds the absolute path (logical_ids.py): only the master keeps it.
+            replace_on_password_criteria_changes=replace_on_criteria_changes,
+        )
+        self._isolate(secret)
+        self.secrets[name] = secret
+        return secret
+
+    def rotate_database_login(
+        self,
+        login: secretsmanager.ISecret,
+        instance: rds.DatabaseInstance,
+        *,
+        master: secretsmanager.ISecret,
+        port: int,
+    ) -> secretsmanager.RotationSchedule:
+        """Alternating-users rotation of `login` (from `database_login`, attached), run as `master`."""
+        if not self._owns(login) or not self._owns(master):
+            raise DeploymentError(
+                ErrorCode.SECRET_ACCESS_DENIED,
+                f"{login.node.path} and its master must be logins made by {self.environment_name!r}",
+                field="login",
+            )
+        return self._rotate_login(login, instance, port=port, purpose="database-api", master=master)
+
+    def _rotate_login(
+        self,
+        login: secretsmanager.ISecret,
+        instance: rds.DatabaseInstance,
+        *,
+        port: int,
+        purpose: str,
+        master: secretsmanager.ISecret | None,
+    ) -> secretsmanager.RotationSchedule:
+        rotation = rotate_postgres_login(
+            self,
+            login=login,
+            purpose=purpose,
+            environment_name=self.environment_name,
+            days=self.config.database_rotation_days,
             vpc=self.vpc,
-            description=f"Managed rotation of the CashTrace {self.environment_name} database credentials",
+            subnets=self.rotation_subnets,
+            security_group=rotation_security_group(self, self.vpc, self.environment_name, instance, port),
+            master=master,
+            trail_logs=self.audit.log_group,
         )
-        hosted = secretsmanager.HostedRotation.postgre_sql_single_user(
-            vpc=self.vpc, vpc_subnets=self.rotation_subnets, security_groups=[security_group]
+        self.rotation_alarms.extend(rotation.alarms)
+        return rotation.schedule
+
+    def _alarm_on_failed_rotation(self, secret: secretsmanager.ISecret, name: str) -> None:
+        self.rotation_alarms.append(
+            rotation_failure_alarm(
+                self,
+                f"{_construct_id(name.rsplit('/', 1)[-1])}RotationFailedAlarm",
+                trail_logs=self.audit.log_group,
+                secret=secret,
+                name=name,
+            )
         )
-        schedule = attachment.add_rotation_schedule(
-            "Rotation",
-            hosted_rotation=hosted,
-            automatically_after=Duration.days(self.config.database_rotation_days),
-        )
-        instance.connections.allow_from(hosted, ec2.Port.tcp(port), "Managed rotation of the database credentials")
-        return schedule
 
     # ---- access -------------------------------------------------------------------------------
 

@@ -3,8 +3,13 @@
 Reports Succeeded once `REQUIRED_SUCCESSES` consecutive checks pass, Failed (code
 DEPLOY_HEALTH_CHECK_FAILED) once `HEALTH_CHECK_FAILURES` checks have failed. Every check is
 logged as the design's HealthCheckResult (timestamp, endpoint, status, latency, healthy).
+
+Whenever the event carries a deployment id and a hook execution id, CodeDeploy hears a status,
+whatever goes wrong (bad settings included): an unreported hook holds the deployment for an hour.
+A redirect is never followed: `/health` answering 3xx is unhealthy, wherever it points.
 With `TEST_CONNECT_HOST` (TLS environments) each check connects there, the load balancer, and
 verifies the certificate against TEST_URL's host name, which DNS need not point anywhere yet.
+The verdict and every result also go to the deployment record (`publish_results`).
 """
 
 from __future__ import annotations
@@ -33,6 +38,17 @@ RESULTS_SOURCE = "cashtrace.deployment-health"
 RESULTS_DETAIL_TYPE = "CashTrace Deployment Health Checks"
 # Leave this much of the Lambda timeout to report to CodeDeploy: an unreported hook waits an hour.
 _REPORT_RESERVE_SECONDS = 10.0
+_REPORT_ATTEMPTS = 3
+# CodeDeploy's answer when this execution already has a status (a retried invocation).
+_ALREADY_REPORTED = frozenset({"LifecycleEventAlreadyCompletedException"})
+
+
+class _RefuseRedirects(urllib.request.HTTPRedirectHandler):
+    """A 3xx reaches `check_once` as the HTTPError it is, instead of being followed to another host."""
+
+    def redirect_request(self, *args: Any, **kwargs: Any) -> None:
+        return None
+
 
 logger = logging.getLogger()
 logger.setLevel(logging.INFO)
@@ -110,7 +126,8 @@ def check_once(
     started = time.monotonic()
     status, error = 0, None
     handlers = [_ConnectTo(connect_host, tls_context)] if connect_host else []
-    opener = urllib.request.build_opener(*handlers)
+    # Never follow a redirect: a 3xx is answered by the release under test, not by another host.
+    opener = urllib.request.build_opener(_RefuseRedirects(), *handlers)
     try:
         # The scheme is checked in HookSettings: only http(s) to our own test listener.
         with opener.open(url, timeout=timeout_seconds) as response:  # nosec B310
@@ -180,31 +197,59 @@ def publish_results(
         logger.error(json.dumps({"message": "health checks not published", "entries": response.get("Entries")}))
 
 
+def _seconds_left(context: Any) -> Callable[[], float]:
+    if context is not None and hasattr(context, "get_remaining_time_in_millis"):
+        return lambda: float(context.get_remaining_time_in_millis()) / 1000
+    return lambda: float("inf")
+
+
+def _report(client: Any, deployment_id: str, execution_id: str, status: str, seconds_left: Callable[[], float]) -> None:
+    """Tell CodeDeploy, retrying a throttled or failed call while time remains; an earlier report counts."""
+    for attempt in range(1, _REPORT_ATTEMPTS + 1):
+        try:
+            client.put_lifecycle_event_hook_execution_status(
+                deploymentId=deployment_id, lifecycleEventHookExecutionId=execution_id, status=status
+            )
+            return
+        except Exception as failure:
+            code = getattr(failure, "response", {}).get("Error", {}).get("Code", "")
+            if code in _ALREADY_REPORTED:
+                logger.warning(json.dumps({"message": "hook already reported", "deploymentId": deployment_id}))
+                return
+            if attempt == _REPORT_ATTEMPTS or seconds_left() < 2 * attempt:
+                raise
+            logger.warning(json.dumps({"message": "report failed, retrying", "error": str(failure)}))
+            time.sleep(attempt)
+
+
 def handler(event: Mapping[str, Any], context: Any, codedeploy: Any = None, events: Any = None) -> dict[str, Any]:
-    settings = HookSettings.from_environment(os.environ)
+    if (
+        not isinstance(event, Mapping)
+        or not event.get("DeploymentId")
+        or not event.get("LifecycleEventHookExecutionId")
+    ):
+        # Nothing to report to: fail loudly (the Errors alarm, then the dead-letter queue).
+        raise ValueError(f"not a CodeDeploy lifecycle hook event: {event!r}"[:500])
+    deployment_id, execution_id = str(event["DeploymentId"]), str(event["LifecycleEventHookExecutionId"])
     client = codedeploy or boto3.client("codedeploy")
-    seconds_left = (
-        (lambda: context.get_remaining_time_in_millis() / 1000)
-        if context is not None and hasattr(context, "get_remaining_time_in_millis")
-        else (lambda: float("inf"))
-    )
+    seconds_left = _seconds_left(context)
     try:
-        verdict = run_checks(settings, seconds_left=seconds_left)
+        settings = HookSettings.from_environment(os.environ)
+        if seconds_left() < _REPORT_RESERVE_SECONDS + settings.timeout_seconds:
+            verdict = Verdict(healthy=False, reason=f"{seconds_left():.0f} s left: too little for one check")
+        else:
+            verdict = run_checks(settings, seconds_left=seconds_left)
     except Exception as failure:  # a crash must still report, or CodeDeploy waits for the hook timeout
         logger.exception("health checks crashed")
-        verdict = Verdict(healthy=False, reason=f"hook crashed: {failure}")
+        verdict = Verdict(healthy=False, reason=f"hook crashed: {type(failure).__name__}: {failure}")
     status = "Succeeded" if verdict.healthy else "Failed"
-    client.put_lifecycle_event_hook_execution_status(
-        deploymentId=event["DeploymentId"],
-        lifecycleEventHookExecutionId=event["LifecycleEventHookExecutionId"],
-        status=status,
-    )
+    _report(client, deployment_id, execution_id, status, seconds_left)
     try:
-        publish_results(event["DeploymentId"], status, verdict.checks, client, events or boto3.client("events"))
+        publish_results(deployment_id, status, verdict.checks, client, events or boto3.client("events"))
     except Exception:  # the record is a report: failing to send it never changes the verdict already given
         logger.exception("could not publish the health checks to the deployment record")
     outcome: dict[str, Any] = {
-        "deploymentId": event["DeploymentId"],
+        "deploymentId": deployment_id,
         "status": status,
         "healthChecks": [asdict(check) for check in verdict.checks],
     }

@@ -41,6 +41,7 @@ ENVIRONMENT: tuple[Capability, ...] = (
     release.deployment_group,
     release.deployment_provider,
     data.database,
+    data.database_access,
     data.cache,
     data.backups,
     storage.buckets,

@@ -38,6 +38,10 @@ def database(config: EnvironmentConfig, stack: Stack) -> list[NagAcknowledgment]
     return entries
 
 
+def database_access(config: EnvironmentConfig, stack: Stack) -> list[NagAcknowledgment]:
+    return python_handler("DatabaseAccess/Bootstrap")
+
+
 def cache(config: EnvironmentConfig, stack: Stack) -> list[NagAcknowledgment]:
     if config.data.multi_az:
         return []

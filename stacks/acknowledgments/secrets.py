@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from aws_cdk import Stack
 
-from cashtrace_constructs.config import EnvironmentConfig
+from cashtrace_constructs.config import EnvironmentConfig, SecretKind
 from stacks.acknowledgments.functions import python_handler
 from stacks.acknowledgments.rules import (
     INLINE_POLICY,
@@ -22,13 +22,32 @@ CACHE_AUTH_TOKEN = f"{SECRETS}/CacheAuthTokenSecret/Resource"
 GRAFANA_ADMIN_SECRET = f"{SECRETS}/GrafanaAdminSecret/Resource"
 
 
+def _construct_id(purpose: str) -> str:
+    return "".join(part.capitalize() for part in purpose.split("-")) + "Secret"
+
+
 def rotation(config: EnvironmentConfig, stack: Stack) -> list[NagAcknowledgment]:
-    return [
-        *python_handler(
+    entries: list[NagAcknowledgment] = []
+    secrets = config.settings.secrets
+    if any(secret.kind is SecretKind.GENERATED for secret in secrets):
+        entries += python_handler(
             f"{SECRETS}/RotationFunction",
             unscoped_actions="secretsmanager:GetRandomPassword (granted by CDK's rotation schedule) and X-Ray "
             "tracing support no resource-level permissions; every secret action is scoped to the rotated secrets.",
-        ),
+        )
+    third_party = [secret for secret in secrets if secret.kind is SecretKind.THIRD_PARTY]
+    if third_party:
+        entries += python_handler(f"{SECRETS}/AgeWatch/Function")
+    for secret in third_party:
+        entries += acknowledged(
+            f"{SECRETS}/{_construct_id(secret.name.split('/', 2)[2])}/Resource",
+            *SECRET_ROTATION,
+            reason="A third-party key (SecretKind.THIRD_PARTY): only its issuer can make a new one, and a rotation "
+            "would overwrite the key with a random value. SecretAgeWatch alarms when it is older than "
+            "secrets.third_party_max_age_days.",
+        )
+    return [
+        *entries,
         *acknowledged(
             CACHE_AUTH_TOKEN,
             *SECRET_ROTATION,

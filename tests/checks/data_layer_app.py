@@ -77,11 +77,19 @@ def data_layer_app(outdir: Path, *, config: DataConfig | None = None) -> DataLay
             secrets=secrets,
         ),
     )
+    # The API's login, which the restore validator reads to check the schema of each copy.
+    secrets.database_login(username="cashtrace_api", master=database.secret, dbname="cashtrace")
     backups = DatabaseBackups(
         stack,
         "Backups",
         props=DatabaseBackupsProps(
-            environment_name="test", database=database, vpc=vpc, encryption_key=key, config=config
+            environment_name="test",
+            database=database,
+            vpc=vpc,
+            encryption_key=key,
+            config=config,
+            secrets=secrets,
+            login_secret_name="cashtrace/test/database-api",  # pragma: allowlist secret (a name)
         ),
     )
     Aspects.of(app).add(RegionLock())

@@ -8,13 +8,17 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from cashtrace_constructs.config import EnvironmentConfig, SecretRotation, SecretsConfig
+from cashtrace_constructs.config import EnvironmentConfig, SecretKind, SecretReference, SecretRotation, SecretsConfig
 from cashtrace_constructs.errors import DeploymentError, ErrorCode
 from stacks.environments import dev, prod, staging
 
 
 def _with(config: EnvironmentConfig, secrets: SecretsConfig) -> EnvironmentConfig:
-    return dataclasses.replace(config, secrets=secrets)
+    """`config` with `secrets`, and a generated secret beside its third-party api-keys: only generated ones rotate."""
+    name = config.settings.name
+    generated = SecretReference(f"cashtrace/{name}/signing-key", "SIGNING_KEY", SecretKind.GENERATED)
+    settings = dataclasses.replace(config.settings, secrets=(*config.settings.secrets, generated))
+    return dataclasses.replace(config, settings=settings, secrets=secrets)
 
 
 def test_production_secrets_rotate_within_thirty_days_and_dev_less_often() -> None:
@@ -29,7 +33,7 @@ def test_prod_refuses_any_rotation_period_over_thirty_days(days: int, which: str
     secrets = {
         "default": SecretsConfig(default_rotation_days=days),
         "database": SecretsConfig(database_rotation_days=days),
-        "per_secret": SecretsConfig(rotations=(SecretRotation("cashtrace/prod/api-keys", days),)),
+        "per_secret": SecretsConfig(rotations=(SecretRotation("cashtrace/prod/signing-key", days),)),
     }[which]
     with pytest.raises(DeploymentError) as refused:
         _with(prod(), secrets)
@@ -40,8 +44,8 @@ def test_prod_refuses_any_rotation_period_over_thirty_days(days: int, which: str
 
 @given(st.integers(min_value=1, max_value=1000))
 def test_other_environments_accept_any_period_secrets_manager_accepts(days: int) -> None:
-    config = _with(staging(), SecretsConfig(rotations=(SecretRotation("cashtrace/staging/api-keys", days),)))
-    assert config.secrets.rotation_days_for("cashtrace/staging/api-keys") == days
+    config = _with(staging(), SecretsConfig(rotations=(SecretRotation("cashtrace/staging/signing-key", days),)))
+    assert config.secrets.rotation_days_for("cashtrace/staging/signing-key") == days
     assert config.secrets.rotation_days_for("cashtrace/staging/other") == config.secrets.default_rotation_days
 
 
@@ -49,7 +53,7 @@ def test_other_environments_accept_any_period_secrets_manager_accepts(days: int)
     ("secrets", "code", "field"),
     [
         (
-            SecretsConfig(rotations=(SecretRotation("cashtrace/prod/api-keys", 7),)),
+            SecretsConfig(rotations=(SecretRotation("cashtrace/prod/signing-key", 7),)),
             ErrorCode.SECRET_ACCESS_DENIED,
             "staging.secrets.rotations[0].name",
         ),
@@ -59,11 +63,22 @@ def test_other_environments_accept_any_period_secrets_manager_accepts(days: int)
             "staging.secrets.rotations[0].name",
         ),
         (
-            SecretsConfig(rotations=(SecretRotation("cashtrace/staging/api-keys", 0),)),
+            SecretsConfig(rotations=(SecretRotation("cashtrace/staging/signing-key", 0),)),
             ErrorCode.CONFIG_INVALID,
             "staging.secrets.rotations[0].rotation_days",
         ),
         (SecretsConfig(default_rotation_days=1001), ErrorCode.CONFIG_INVALID, "staging.secrets.default_rotation_days"),
+        # A third-party key is never rotated by us: a rotation period for it is a mistake.
+        (
+            SecretsConfig(rotations=(SecretRotation("cashtrace/staging/api-keys", 7),)),
+            ErrorCode.CONFIG_INVALID,
+            "staging.secrets.rotations[0].name",
+        ),
+        (
+            SecretsConfig(third_party_max_age_days=0),
+            ErrorCode.CONFIG_INVALID,
+            "staging.secrets.third_party_max_age_days",
+        ),
         (
             SecretsConfig(audit_log_retention_days=90),
             ErrorCode.CONFIG_INVALID,
@@ -72,8 +87,8 @@ def test_other_environments_accept_any_period_secrets_manager_accepts(days: int)
         (
             SecretsConfig(
                 rotations=(
-                    SecretRotation("cashtrace/staging/api-keys", 7),
-                    SecretRotation("cashtrace/staging/api-keys", 9),
+                    SecretRotation("cashtrace/staging/signing-key", 7),
+                    SecretRotation("cashtrace/staging/signing-key", 9),
                 )
             ),
             ErrorCode.CONFIG_INVALID,

@@ -16,7 +16,7 @@ from aws_cdk.assertions import Template
 
 from cashtrace_constructs.checks import SecretIsolation, SynthesizedStack, evaluate
 from cashtrace_constructs.checks.template import of_type
-from cashtrace_constructs.config import SecretReference, SecretsConfig
+from cashtrace_constructs.config import SecretKind, SecretReference, SecretsConfig
 from cashtrace_constructs.encryption import EnvironmentKey, EnvironmentKeyProps
 from cashtrace_constructs.errors import DeploymentError, ErrorCode
 from cashtrace_constructs.logical_ids import make_unique_id
@@ -38,6 +38,14 @@ def _by_ref(template: dict[str, Any], value: Any) -> dict[str, Any]:
 
 
 # ---- the real app ----
+
+
+def _secret_name(template: dict[str, Any], value: Any) -> str:
+    """The name of the secret a reference names, through a target attachment if need be."""
+    resource = _by_ref(template, value)
+    if resource["Type"] == "AWS::SecretsManager::SecretTargetAttachment":
+        resource = _by_ref(template, resource["Properties"]["SecretId"])
+    return str(resource["Properties"]["Name"])
 
 
 @pytest.mark.parametrize("stack_name", ENVIRONMENT_STACKS)
@@ -81,33 +89,54 @@ def test_every_secret_denies_other_environments_other_accounts_and_workload_reta
 
 
 @pytest.mark.parametrize("stack_name", ENVIRONMENT_STACKS)
-def test_application_secrets_rotate_with_the_tagged_rotation_function(
+def test_third_party_keys_never_rotate_and_have_an_age_alarm(
     stack_name: str, templates: dict[str, dict[str, Any]]
 ) -> None:
     template, env = templates[stack_name], _env_of(stack_name)
     config = {c.name: c for c in all_environments()}[env]
-    # Application secrets rotate with our function; the database's uses AWS's hosted rotation.
-    schedules = [
-        r["Properties"]
+    third_party = {r.name for r in config.settings.secrets if r.kind is SecretKind.THIRD_PARTY}
+    assert f"cashtrace/{env}/api-keys" in third_party
+    rotated = {
+        _secret_name(template, r["Properties"]["SecretId"])
         for _, r in of_type(template, "AWS::SecretsManager::RotationSchedule")
-        if "RotationLambdaARN" in r["Properties"]
-    ]
-    assert len(schedules) == len(config.settings.secrets)
-    for schedule in schedules:
-        days = int(schedule["RotationRules"]["ScheduleExpression"].removeprefix("rate(").removesuffix(" days)"))
-        secret = _by_ref(template, schedule["SecretId"])["Properties"]
-        assert days == config.secrets.rotation_days_for(secret["Name"])
-        assert days <= 30 or not config.is_production
-        function = _by_ref(template, schedule["RotationLambdaARN"])
-        assert function["Properties"]["Handler"] == "handler.handler"
-        role = _by_ref(template, function["Properties"]["Role"])
-        assert {"Key": "environment", "Value": env} in role["Properties"]["Tags"]
-    permissions = [
-        r["Properties"]
-        for _, r in of_type(template, "AWS::Lambda::Permission")
-        if r["Properties"]["Principal"] == "secretsmanager.amazonaws.com"
-    ]
-    assert permissions and all("SourceAccount" in p for p in permissions)
+    }
+    assert not rotated & third_party, "a rotation would overwrite a key only its issuer can make"
+    ages = {
+        dimension["Value"]: alarm["Properties"]["Threshold"]
+        for _, alarm in of_type(template, "AWS::CloudWatch::Alarm")
+        if alarm["Properties"].get("MetricName") == "SecretAgeDays"
+        for dimension in alarm["Properties"]["Dimensions"]
+    }
+    assert ages == {name: config.secrets.third_party_max_age_days for name in third_party}
+
+
+@pytest.mark.parametrize("stack_name", ENVIRONMENT_STACKS)
+def test_the_database_logins_rotate_master_in_place_and_the_api_with_alternating_users(
+    stack_name: str, templates: dict[str, dict[str, Any]]
+) -> None:
+    template, env = templates[stack_name], _env_of(stack_name)
+    config = {c.name: c for c in all_environments()}[env]
+    hosted = {
+        _secret_name(template, r["Properties"]["SecretId"]): r["Properties"]
+        for _, r in of_type(template, "AWS::SecretsManager::RotationSchedule")
+        if "HostedRotationLambda" in r["Properties"]
+    }
+    assert set(hosted) == {f"cashtrace/{env}/database", f"cashtrace/{env}/database-api"}
+    master, api = hosted[f"cashtrace/{env}/database"], hosted[f"cashtrace/{env}/database-api"]
+    assert master["HostedRotationLambda"]["RotationType"] == "PostgreSQLSingleUser"
+    assert api["HostedRotationLambda"]["RotationType"] == "PostgreSQLMultiUser"
+    assert _secret_name(template, api["HostedRotationLambda"]["MasterSecretArn"]) == f"cashtrace/{env}/database"
+    for rotation in hosted.values():
+        expression = rotation["RotationRules"]["ScheduleExpression"]
+        assert expression == f"rate({config.secrets.database_rotation_days} days)"
+        # A named function, so its Errors and Throttles alarms can find it.
+        name = rotation["HostedRotationLambda"]["RotationLambdaName"]
+        watched = {
+            a["Properties"]["MetricName"]
+            for _, a in of_type(template, "AWS::CloudWatch::Alarm")
+            if {"Name": "FunctionName", "Value": name} in a["Properties"].get("Dimensions", [])
+        }
+        assert watched == {"Errors", "Throttles"}
 
 
 @pytest.mark.parametrize("stack_name", ENVIRONMENT_STACKS)
@@ -130,7 +159,11 @@ def test_a_multi_region_trail_stored_here_audits_secret_access_and_alarms_on_den
         for document in bucket_policies
         for s in document["Statement"]
     )
-    (metric_filter,) = [r["Properties"] for _, r in of_type(template, "AWS::Logs::MetricFilter")]
+    (metric_filter,) = [
+        r["Properties"]
+        for _, r in of_type(template, "AWS::Logs::MetricFilter")
+        if r["Properties"]["MetricTransformations"][0]["MetricName"] == "DeniedSecretAccess"
+    ]
     assert "secretsmanager.amazonaws.com" in metric_filter["FilterPattern"]
     assert "AccessDenied" in metric_filter["FilterPattern"]
     transformation = metric_filter["MetricTransformations"][0]
@@ -174,7 +207,10 @@ def _stack(app: App, env: str = "staging", account: str = ACCOUNT) -> tuple[Stac
         "Secrets",
         props=EnvironmentSecretsProps(
             environment_name=env,
-            application_secrets=[SecretReference(f"cashtrace/{env}/api-keys", "API_KEYS")],
+            application_secrets=[
+                SecretReference(f"cashtrace/{env}/api-keys", "API_KEYS"),
+                SecretReference(f"cashtrace/{env}/signing-key", "SIGNING_KEY", SecretKind.GENERATED),
+            ],
             config=SecretsConfig(database_rotation_days=14),
             encryption_key=key.key,
             vpc=vpc,
@@ -198,6 +234,8 @@ def small() -> dict[str, Any]:
         credentials=rds.Credentials.from_secret(secrets.database_credentials(username="cashtrace"), "cashtrace"),
     )
     secrets.rotate_database_credentials(database, port=5432)
+    login = secrets.database_login(username="cashtrace_api", master=database.secret, dbname="cashtrace")  # type: ignore[arg-type]
+    secrets.rotate_database_login(login.attach(database), database, master=database.secret, port=5432)  # type: ignore[arg-type]
     task = ecs.FargateTaskDefinition(stack, "Task")
     task.add_container(
         "App",
@@ -228,7 +266,7 @@ def test_grant_read_tags_the_workload_and_grants_only_that_secret(small: dict[st
 
 def test_the_database_secret_is_isolated_and_rotated_by_managed_postgres_rotation(small: dict[str, Any]) -> None:
     template = small["template"]
-    assert str(template["Transform"]).startswith("AWS::SecretsManager-")
+    assert "AWS::SecretsManager-2024-09-16" in template["Transform"]
     (db_secret_id,) = [
         k
         for k, r in of_type(template, "AWS::SecretsManager::Secret")
@@ -238,7 +276,7 @@ def test_the_database_secret_is_isolated_and_rotated_by_managed_postgres_rotatio
     (schedule,) = [
         r["Properties"]
         for _, r in of_type(template, "AWS::SecretsManager::RotationSchedule")
-        if "HostedRotationLambda" in r["Properties"]
+        if r["Properties"].get("HostedRotationLambda", {}).get("RotationType") == "PostgreSQLSingleUser"
     ]
     # The schedule names the attachment, whose Ref is the database secret's ARN.
     attachment = _by_ref(template, schedule["SecretId"])
@@ -274,6 +312,47 @@ def test_the_isolation_rule_accepts_the_small_stack_with_its_database_secret(sma
 def test_the_construct_exposes_its_alarms(small: dict[str, Any]) -> None:
     secrets: EnvironmentSecrets = small["secrets"]
     assert secrets.alarms == [secrets.audit.denied_access_alarm]
+    # Three rotated secrets (signing key, master, API login): one failure alarm each; the two hosted
+    # functions: errors and throttles; the third-party key: its age.
+    assert len(secrets.rotation_alarms) == 3 + 2 * 2 + 1
+
+
+def test_generated_secrets_rotate_with_the_tagged_function_and_third_party_keys_do_not(small: dict[str, Any]) -> None:
+    template = small["template"]
+    schedules = {
+        _secret_name(template, r["Properties"]["SecretId"]): r["Properties"]
+        for _, r in of_type(template, "AWS::SecretsManager::RotationSchedule")
+        if "RotationLambdaARN" in r["Properties"]
+    }
+    assert set(schedules) == {"cashtrace/staging/signing-key"}
+    function = _by_ref(template, schedules["cashtrace/staging/signing-key"]["RotationLambdaARN"])
+    role = _by_ref(template, function["Properties"]["Role"])
+    assert {"Key": "environment", "Value": "staging"} in role["Properties"]["Tags"]
+    permissions = [
+        r["Properties"]
+        for _, r in of_type(template, "AWS::Lambda::Permission")
+        if r["Properties"]["Principal"] == "secretsmanager.amazonaws.com"
+    ]
+    assert permissions and all(p["SourceAccount"] == ACCOUNT for p in permissions)
+
+
+def test_each_rotated_secret_has_a_failure_alarm_from_the_audit_trail(small: dict[str, Any]) -> None:
+    template = small["template"]
+    filters = {
+        r["Properties"]["MetricTransformations"][0]["MetricName"]: json.dumps(r["Properties"]["FilterPattern"])
+        for _, r in of_type(template, "AWS::Logs::MetricFilter")
+    }
+    for purpose in ("signing-key", "database", "database-api"):
+        pattern = filters[f"RotationFailed-{purpose}"]
+        assert "RotationFailed" in pattern and "RotationAbandoned" in pattern
+        assert f"cashtrace/staging/{purpose}" in pattern
+        alarms = [
+            a["Properties"]
+            for _, a in of_type(template, "AWS::CloudWatch::Alarm")
+            if a["Properties"].get("MetricName") == f"RotationFailed-{purpose}"
+        ]
+        assert len(alarms) == 1 and alarms[0]["Threshold"] == 1
+    assert "RotationFailed-api-keys" not in filters
 
 
 def test_grant_read_refuses_a_role_tagged_for_another_environment() -> None:
@@ -335,7 +414,11 @@ def test_a_container_reads_its_environments_secrets_through_the_execution_role(s
     [api_keys] = [k for k, r in of_type(template, "AWS::SecretsManager::Secret") if "api-keys" in json.dumps(r)]
     assert by_variable["API_KEYS"] == {"Ref": api_keys}
     # The database login as attached to the instance (its Ref waits for host and port), password only.
-    [attachment] = [k for k, _ in of_type(template, "AWS::SecretsManager::SecretTargetAttachment")]
+    [attachment] = [
+        k
+        for k, r in of_type(template, "AWS::SecretsManager::SecretTargetAttachment")
+        if _secret_name(template, r["Properties"]["SecretId"]) == "cashtrace/staging/database"
+    ]
     password = json.dumps(by_variable["DATABASE_PASSWORD"])
     assert json.dumps({"Ref": attachment}) in password and ":password::" in password
     execution_role = task["Properties"]["ExecutionRoleArn"]["Fn::GetAtt"][0]

@@ -5,52 +5,28 @@ from __future__ import annotations
 
 import json
 import socket
-from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
-import boto3
 import pytest
 from botocore.stub import ANY, Stubber
-from moto import mock_aws
 
 from lambdas.restore_validation import handler
+from tests.lambdas.restore_jobs import (
+    ACCOUNT,
+    JOB_ID,
+    LOGIN_ARN,
+    PARAMETER_GROUP,
+    REGION,
+    RESTORED,
+    SETTINGS,
+    arn,
+    event,
+    instance,
+    restore_job,
+)
 
-REGION = "af-south-1"
-ACCOUNT = "123456789012"
-SOURCE = "cashtrace-test-postgres"
-RESTORED = "awsbackup-restore-test-abc123"
-PARAMETER_GROUP = "cashtrace-test-postgres18"
-PLAN_ARN = f"arn:aws:backup:{REGION}:{ACCOUNT}:restore-testing-plan:cashtrace_test_database-1a2b"
-JOB_ID = "restore-job-0001"
-SETTINGS = handler.Settings(expected_parameter_group=PARAMETER_GROUP, available_deadline_seconds=60, poll_seconds=15)
-
-
-def arn(instance_id: str) -> str:
-    return f"arn:aws:rds:{REGION}:{ACCOUNT}:db:{instance_id}"
-
-
-def event(status: str = "COMPLETED") -> dict[str, Any]:
-    return {
-        "source": "aws.backup",
-        "detail-type": "Restore Job State Change",
-        "detail": {"restoreJobId": JOB_ID, "status": status, "resourceType": "RDS"},
-    }
-
-
-def restore_job(status: str = "COMPLETED", *, restore_test: bool = True) -> dict[str, Any]:
-    job: dict[str, Any] = {
-        "RestoreJobId": JOB_ID,
-        "Status": status,
-        "ResourceType": "RDS",
-        "SourceResourceArn": arn(SOURCE),
-        "CreatedResourceArn": arn(RESTORED),
-    }
-    if status != "COMPLETED":
-        job["StatusMessage"] = "Insufficient capacity in af-south-1b"
-    if restore_test:
-        job["CreatedBy"] = {"RestoreTestingPlanArn": PLAN_ARN}
-    return job
+pytestmark = pytest.mark.usefixtures("fresh_metrics")
 
 
 @dataclass
@@ -66,84 +42,6 @@ class FakeClock:
     def sleep(self, seconds: float) -> None:
         self.sleeps += 1
         self.now += seconds
-
-
-@pytest.fixture(scope="module")
-def moto_rds() -> Iterator[Any]:
-    # One moto backend for the module: starting one costs about a second.
-    with mock_aws():
-        client = boto3.client("rds", region_name=REGION)
-        for name, family in (
-            (PARAMETER_GROUP, "postgres18"),
-            ("default-postgres18", "postgres18"),
-            ("old", "postgres17"),
-        ):
-            client.create_db_parameter_group(DBParameterGroupName=name, DBParameterGroupFamily=family, Description=name)
-        client.create_db_instance(**instance(SOURCE, version="18.3"))
-        yield client
-
-
-@pytest.fixture
-def rds(moto_rds: Any) -> Iterator[Any]:
-    yield moto_rds
-    restored = [i["DBInstanceIdentifier"] for i in moto_rds.describe_db_instances()["DBInstances"]]
-    if RESTORED in restored:
-        moto_rds.delete_db_instance(DBInstanceIdentifier=RESTORED, SkipFinalSnapshot=True)
-
-
-def instance(identifier: str, **overrides: Any) -> dict[str, Any]:
-    settings = {
-        "version": "18.1",
-        "encrypted": True,
-        "parameter_group": PARAMETER_GROUP,
-        "engine": "postgres",
-        **overrides,
-    }
-    return {
-        "DBInstanceIdentifier": identifier,
-        "DBInstanceClass": "db.t4g.micro",
-        "Engine": settings["engine"],
-        "EngineVersion": settings["version"],
-        "AllocatedStorage": 20,
-        "MasterUsername": "cashtrace_admin",
-        "MasterUserPassword": "not-a-real-password-1",
-        "Port": 5433,
-        "StorageEncrypted": settings["encrypted"],
-        "DBParameterGroupName": settings["parameter_group"],
-    }
-
-
-@pytest.fixture(scope="module")
-def backup_client() -> Any:
-    return boto3.client("backup", region_name=REGION)
-
-
-@pytest.fixture
-def backup(backup_client: Any) -> Iterator[tuple[Any, Stubber]]:
-    client = backup_client
-    with Stubber(client) as stubber:
-        yield client, stubber
-        stubber.assert_no_pending_responses()
-
-
-@pytest.fixture(autouse=True)
-def fresh_metrics() -> Iterator[None]:
-    handler.metrics.clear_metrics()
-    yield
-    handler.metrics.clear_metrics()
-
-
-@pytest.fixture
-def probes(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, int]]:
-    """Every endpoint the handler probes; reachable unless a test says otherwise."""
-    seen: list[tuple[str, int]] = []
-
-    def fake_probe(host: str, port: int, timeout: float) -> bool:
-        seen.append((host, port))
-        return True
-
-    monkeypatch.setattr(handler, "probe", fake_probe)
-    return seen
 
 
 def expect_report(stubber: Stubber, status: str) -> None:
@@ -268,9 +166,10 @@ def test_the_entry_point_emits_the_metric_the_alarms_watch(
     client, stubber = backup
     rds.create_db_instance(**instance(RESTORED))
     expect_report(stubber, "SUCCESSFUL")
-    clients = {"backup": client, "rds": rds}
+    clients = {"backup": client, "rds": rds, "secretsmanager": None}
     monkeypatch.setattr(handler.boto3, "client", lambda name, **_: clients[name])
     monkeypatch.setenv("EXPECTED_PARAMETER_GROUP", PARAMETER_GROUP)
+    monkeypatch.setenv("LOGIN_SECRET_ARN", LOGIN_ARN)
 
     @dataclass
     class Context:
@@ -291,8 +190,16 @@ def test_the_entry_point_emits_the_metric_the_alarms_watch(
 
 
 def test_settings_come_from_the_environment() -> None:
-    settings = handler.Settings.from_environment({"EXPECTED_PARAMETER_GROUP": "g", "AVAILABLE_DEADLINE_SECONDS": "30"})
+    settings = handler.Settings.from_environment(
+        {
+            "EXPECTED_PARAMETER_GROUP": "g",
+            "AVAILABLE_DEADLINE_SECONDS": "30",
+            "LOGIN_SECRET_ARN": LOGIN_ARN,
+            "EXPECTED_TABLES": '["public.accounts"]',
+        }
+    )
     assert settings.expected_parameter_group == "g" and settings.available_deadline_seconds == 30
+    assert settings.login_secret_arn == LOGIN_ARN and settings.expected_tables == ("public.accounts",)
 
 
 def test_db_instance_ids_come_from_arns() -> None:

@@ -381,7 +381,7 @@ def test_promoted_environments_forward_codedeploy_events_to_the_pipeline_account
         rules = [
             r["Properties"]
             for _, r in of_type(templates[name], "AWS::Events::Rule")
-            if "aws.codedeploy" in r["Properties"]["EventPattern"].get("source", [])
+            if "aws.codedeploy" in r["Properties"].get("EventPattern", {}).get("source", [])
         ]
         assert bool(rules) is forwards, name
         # The deploy hook's health checks travel with the CodeDeploy events.

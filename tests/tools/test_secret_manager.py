@@ -53,7 +53,7 @@ def test_get_and_set_by_short_name_full_name_or_arn(aws: dict[str, Any]) -> None
     assert manager.get_secret("api-keys") == "staging-value"
     manager.set_secret("cashtrace/staging/api-keys", "new-value")
     arn = aws["secrets"].describe_secret(SecretId="cashtrace/staging/api-keys")["ARN"]
-    assert manager.get_secret(arn) == "new-value"
+    assert json.loads(manager.get_secret(arn)) == {"key": "new-value"}
     versions = aws["secrets"].list_secret_version_ids(SecretId="cashtrace/staging/api-keys")["Versions"]
     assert len(versions) == 2, "set_secret adds a version and keeps the previous one"
 
@@ -196,7 +196,7 @@ def _cli(aws: dict[str, Any], *argv: str, stdin: str = "") -> tuple[int, str, st
 
 def test_cli_set_reads_stdin_then_get_and_list(aws: dict[str, Any]) -> None:
     assert _cli(aws, "--env", "staging", "set", "api-keys", stdin="from-stdin\n")[0] == 0
-    assert _cli(aws, "--env", "staging", "get", "api-keys") == (0, "from-stdin\n", "")
+    assert _cli(aws, "--env", "staging", "get", "api-keys") == (0, '{"key": "from-stdin"}\n', "")
     code, out, _ = _cli(aws, "--env", "staging", "list")
     assert code == 0
     assert [json.loads(line)["name"] for line in out.splitlines()] == [
@@ -221,3 +221,44 @@ def test_cli_requires_a_known_environment(capsys: pytest.CaptureFixture[str]) ->
     with pytest.raises(SystemExit):
         main(["--env", "qa", "list"])
     assert "invalid choice" in capsys.readouterr().err
+
+
+# ---- set writes the shape rotation and the application read ----
+
+
+def test_set_keeps_the_other_fields_and_puts_a_plain_value_under_key(aws: dict[str, Any]) -> None:
+    secrets = aws["secrets"]
+    secrets.put_secret_value(SecretId="cashtrace/staging/api-keys", SecretString='{"key": "old", "issuer": "psp"}')
+    manager = _manager(aws)
+    manager.set_secret("api-keys", "sk_live_from_the_provider")
+    assert json.loads(manager.get_secret("api-keys")) == {"key": "sk_live_from_the_provider", "issuer": "psp"}
+    manager.set_secret("api-keys", '{"key": "sk_2", "issuer": "psp-2"}')
+    assert json.loads(manager.get_secret("api-keys")) == {"key": "sk_2", "issuer": "psp-2"}
+
+
+def test_what_set_writes_passes_the_rotation_lambdas_test_step(aws: dict[str, Any]) -> None:
+    from cashtrace_constructs.secrets import SECRET_VALUE_KEY
+    from tools.secret_manager.manager import VALUE_KEY
+
+    assert VALUE_KEY == SECRET_VALUE_KEY
+    manager = _manager(aws)
+    manager.set_secret("api-keys", "x" * 48)
+    value = json.loads(manager.get_secret("api-keys"))
+    # The rotation Lambda's _version refuses anything but a JSON object, and replaces `key`.
+    assert isinstance(value, dict) and isinstance(value[VALUE_KEY], str)
+
+
+@pytest.mark.parametrize("value", ['{"other": "x"}', '{"key": 42}', '{"key": ""}'])
+def test_set_refuses_an_object_without_a_string_key(aws: dict[str, Any], value: str) -> None:
+    with pytest.raises(DeploymentError) as refused:
+        _manager(aws).set_secret("api-keys", value)
+    assert refused.value.code is ErrorCode.CONFIG_INVALID and refused.value.field == "value"
+
+
+def test_set_refuses_a_database_login(aws: dict[str, Any]) -> None:
+    login = {"SecretId": "cashtrace/staging/database"}  # pragma: allowlist secret
+    login["SecretString"] = json.dumps({"username": "cashtrace_admin", "password": "p"})  # pragma: allowlist secret
+    aws["secrets"].put_secret_value(**login)
+    with pytest.raises(DeploymentError, match="rotate"):
+        _manager(aws).set_secret("database", "new-password")  # pragma: allowlist secret
+    assert json.loads(_manager(aws).get_secret("database"))["password"] == "p"

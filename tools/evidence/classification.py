@@ -94,6 +94,7 @@ NO_USER_DATA: Mapping[str, str] = {
     "AWS::Logs::ResourcePolicy": "which services may write to the log groups listed here",
     "AWS::ECR::RegistryScanningConfiguration": "image scanning settings",
     "AWS::CDK::Metadata": "CDK version reporting",
+    "Custom::DatabaseBootstrap": "creates the API's database role at deploy time (the data stays in the database)",
     "Custom::EcsDeployment": "starts a CodeDeploy rollout at deploy time",
     "Custom::VpcRestrictDefaultSG": "removes the default security group's rules at deploy time",
 }

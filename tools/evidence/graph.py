@@ -133,10 +133,17 @@ def _front_doors(stack: Stack, groups: dict[str, Node]) -> None:
                                 door.resources[moved] = group.resources.pop(moved)
 
 
+# Top-level constructs that are a part of another capability, not one of their own: the database
+# role bootstrap and the driver layer are how the database is reached, the function alarms are
+# monitoring. Drawn inside their capability, so the picture stays at the level a person thinks in.
+PART_OF = {"DatabaseAccess": "Database", "PostgresDriverLayer": "Database", "FunctionAlarms": "Monitoring"}
+
+
 def _groups(stack: Stack) -> dict[str, Node]:
     groups: dict[str, Node] = {}
     for logical_id, resource in stack.resources.items():
         top = stack.path_of(logical_id).split("/", 1)[0]
+        top = PART_OF.get(top, top)
         if resource.get("Type") == "AWS::CDK::Metadata" or top.startswith("Custom::"):
             continue
         groups.setdefault(_key(top), Node(_key(top), top)).resources[logical_id] = resource

@@ -9,8 +9,8 @@ from pathlib import Path
 from typing import Any
 
 from cashtrace_constructs import release_manifest
-from cashtrace_constructs.errors import DeploymentError
-from tools.image_scan_gate.gate import enforce, evaluate, release_image
+from cashtrace_constructs.errors import DeploymentError, ErrorCode
+from tools.image_scan_gate.gate import enforce, evaluate, one_line, release_image
 
 
 def main(argv: Sequence[str] | None = None, *, ecr: Any = None) -> int:
@@ -35,7 +35,11 @@ def main(argv: Sequence[str] | None = None, *, ecr: Any = None) -> int:
         print(verdict.summary())
         enforce(verdict)
     except DeploymentError as error:
-        print(error, file=sys.stderr)
+        print(one_line(str(error), limit=1000), file=sys.stderr)
+        return 1
+    except Exception as error:  # a manifest of the wrong shape, no region, no credentials: one line, no traceback
+        failure = DeploymentError(ErrorCode.CI_FAILED, one_line(f"{type(error).__name__}: {error}"), field="release")
+        print(failure, file=sys.stderr)
         return 1
     return 0
 

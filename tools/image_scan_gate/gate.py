@@ -12,6 +12,8 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from botocore.exceptions import BotoCoreError, ClientError
+
 from cashtrace_constructs.config import SEVERITIES
 from cashtrace_constructs.errors import DeploymentError, ErrorCode
 from cashtrace_constructs.release_manifest import ReleaseManifest, require_digest
@@ -25,6 +27,9 @@ UNRANKED = frozenset({"UNDEFINED", "UNTRIAGED"})
 IN_PROGRESS = frozenset({"IN_PROGRESS", "PENDING"})
 # Results are in: COMPLETE for basic scanning, ACTIVE for enhanced (continuous) scanning.
 READY = frozenset({"COMPLETE", "ACTIVE"})
+# ECR's answers that mean the image to ship is not there.
+_MISSING = frozenset({"ImageNotFoundException", "RepositoryNotFoundException"})
+_DENIED = frozenset({"AccessDeniedException", "AccessDenied", "UnrecognizedClientException", "ExpiredTokenException"})
 
 
 @dataclass(frozen=True)
@@ -130,6 +135,35 @@ def _findings(pages: Iterable[Mapping[str, Any]]) -> tuple[Counter[str], list[tu
     return counts, names, reported
 
 
+def one_line(text: str, limit: int = 300) -> str:
+    """A reason fit for one line of the pipeline log."""
+    flat = " ".join(str(text).split())
+    return flat if len(flat) <= limit else flat[: limit - 3] + "..."
+
+
+def _scan_findings(ecr: Any, image: ReleaseImage, request: Mapping[str, Any]) -> dict[str, Any]:
+    """One DescribeImageScanFindings call; ECR's and the network's failures become DEPLOY_CI_FAILED."""
+    try:
+        page: dict[str, Any] = ecr.describe_image_scan_findings(**request)
+        return page
+    except ecr.exceptions.ScanNotFoundException:
+        raise
+    except ClientError as error:
+        code = error.response.get("Error", {}).get("Code", "")
+        message = error.response.get("Error", {}).get("Message", "")
+        if code in _MISSING:
+            reason = f"{image.label} is not in ECR ({code}): push the release image before the gate runs"
+        elif code in _DENIED:
+            reason = f"ECR denied reading the scan of {image.label} ({code}: {message})"
+        else:
+            reason = f"ECR failed reading the scan of {image.label} ({code}: {message})"
+        raise DeploymentError(ErrorCode.CI_FAILED, one_line(reason), field="release.image") from None
+    except BotoCoreError as error:
+        raise DeploymentError(
+            ErrorCode.CI_FAILED, one_line(f"cannot reach ECR for {image.label}: {error}"), field="release.image"
+        ) from None
+
+
 def evaluate(
     ecr: Any,
     image: ReleaseImage,
@@ -150,7 +184,7 @@ def evaluate(
     request = {"repositoryName": image.repository, "imageId": image.image_id}
     while True:
         try:
-            first = ecr.describe_image_scan_findings(**request)
+            first = _scan_findings(ecr, image, request)
             status = (first.get("imageScanStatus") or {}).get("status", "")
             description = (first.get("imageScanStatus") or {}).get("description", "")
         except ecr.exceptions.ScanNotFoundException:
@@ -174,7 +208,7 @@ def evaluate(
     pages = [first]
     token = first.get("nextToken")
     while token:
-        page = ecr.describe_image_scan_findings(**request, nextToken=token)
+        page = _scan_findings(ecr, image, {**request, "nextToken": token})
         pages.append(page)
         token = page.get("nextToken")
     counts, names, reported = _findings(pages)

@@ -25,6 +25,9 @@ DEFAULT_REGION = "af-south-1"
 LOOKUP_WINDOW = timedelta(days=90)
 _ACCESS_DENIED = frozenset({"AccessDeniedException", "AccessDenied", "UnauthorizedOperation"})
 _NOT_FOUND = frozenset({"ResourceNotFoundException"})
+# The field EnvironmentSecrets generates and the rotation Lambda replaces (its SECRET_VALUE_KEY);
+# the application reads its key from there and every other field survives a rotation.
+VALUE_KEY = "key"
 _SECRET_ARN = re.compile(r"^arn:[^:]+:secretsmanager:[^:]*:\d*:secret:(?P<name>.+?)(-[A-Za-z0-9]{6})?$")
 _ACTIONS: dict[str, Literal["read", "write", "rotate"]] = {
     "GetSecretValue": "read",
@@ -123,9 +126,14 @@ class SecretManager:
         return str(response["SecretString"])
 
     def set_secret(self, name: str, value: str) -> None:
-        """A new AWSCURRENT version of an existing secret; creating secrets is the CDK app's job."""
+        """A new AWSCURRENT version of an existing secret, as the JSON object rotation expects (`shaped_value`).
+
+        Creating secrets is the CDK app's job; database logins change only through rotation.
+        """
         full = self.qualified_name(name)
-        self._call(self._secrets, "put_secret_value", full, SecretId=full, SecretString=value)
+        current = self._call(self._secrets, "get_secret_value", full, SecretId=full)
+        shaped = shaped_value(value, str(current.get("SecretString") or ""), name=full)
+        self._call(self._secrets, "put_secret_value", full, SecretId=full, SecretString=shaped)
 
     def rotate_secret(self, name: str) -> None:
         """Starts the secret's configured rotation now (its Lambda or the managed rotation)."""
@@ -175,6 +183,38 @@ class SecretManager:
             token = page.get("NextToken")
             if not token:
                 return
+
+
+def shaped_value(value: str, current: str, *, name: str = "the secret") -> str:
+    """The JSON object to store: the current fields, with `value` under `key` (or merged, if it is an object).
+
+    A plain value (a third party's API key as pasted) goes under `key`; a JSON object is merged
+    into the current fields. A database login (username and password) is refused: its password
+    must change in the database too, which only its rotation does.
+    """
+    try:
+        existing = json.loads(current)
+    except ValueError:
+        existing = None
+    fields: dict[str, Any] = existing if isinstance(existing, dict) else {}
+    if "username" in fields and "password" in fields:
+        raise DeploymentError(
+            ErrorCode.CONFIG_INVALID,
+            f"{name} is a database login: change it with `rotate`, which also sets it in the database",
+            field="name",
+        )
+    try:
+        given = json.loads(value)
+    except ValueError:
+        given = None
+    shaped = {**fields, **given} if isinstance(given, dict) else {**fields, VALUE_KEY: value}
+    if not isinstance(shaped.get(VALUE_KEY), str) or not shaped[VALUE_KEY]:
+        raise DeploymentError(
+            ErrorCode.CONFIG_INVALID,
+            f"the value must carry a non-empty string under {VALUE_KEY!r}, which the application and rotation read",
+            field="value",
+        )
+    return json.dumps(shaped)
 
 
 def _metadata(entry: dict[str, Any]) -> SecretMetadata:
