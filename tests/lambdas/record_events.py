@@ -155,3 +155,25 @@ class CodePipelineAnswers:
                 {"stageName": "Approval", "actionName": "Approve", "updatedBy": APPROVER},
             ]
         }
+
+
+def create_record_table(dynamodb: Any, name: str = "deployments") -> Any:
+    """The deployment record's table as cashtrace_constructs/deployment_record.py defines it (in moto)."""
+    return dynamodb.create_table(
+        TableName=name,
+        KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
+        AttributeDefinitions=[
+            {"AttributeName": key, "AttributeType": "S"} for key in ("id", "environment", "startedAt")
+        ],
+        GlobalSecondaryIndexes=[
+            {
+                "IndexName": "byEnvironment",
+                "KeySchema": [
+                    {"AttributeName": "environment", "KeyType": "HASH"},
+                    {"AttributeName": "startedAt", "KeyType": "RANGE"},
+                ],
+                "Projection": {"ProjectionType": "ALL"},
+            }
+        ],
+        BillingMode="PAY_PER_REQUEST",
+    )

@@ -25,31 +25,13 @@ from lambdas.delivery_metrics.handler import (
     read,
 )
 from tests.lambdas.delivery_history import OUTCOMES, History, Release, stamp
+from tests.lambdas.record_events import create_record_table
 
 TABLE = "deployments"
 
 
 def create_table() -> Any:
-    return boto3.resource("dynamodb", region_name="af-south-1").create_table(
-        TableName=TABLE,
-        KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
-        AttributeDefinitions=[
-            {"AttributeName": "id", "AttributeType": "S"},
-            {"AttributeName": "environment", "AttributeType": "S"},
-            {"AttributeName": "startedAt", "AttributeType": "S"},
-        ],
-        GlobalSecondaryIndexes=[
-            {
-                "IndexName": "byEnvironment",
-                "KeySchema": [
-                    {"AttributeName": "environment", "KeyType": "HASH"},
-                    {"AttributeName": "startedAt", "KeyType": "RANGE"},
-                ],
-                "Projection": {"ProjectionType": "ALL"},
-            }
-        ],
-        BillingMode="PAY_PER_REQUEST",
-    )
+    return create_record_table(boto3.resource("dynamodb", region_name="af-south-1"), TABLE)
 
 
 @pytest.fixture

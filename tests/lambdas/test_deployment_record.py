@@ -30,6 +30,7 @@ from tests.lambdas.record_events import (
     CodePipelineAnswers,
     approval,
     codedeploy,
+    create_record_table,
     health,
     stage,
 )
@@ -82,24 +83,7 @@ def deliver(monkeypatch: pytest.MonkeyPatch) -> Iterator[Deliver]:
     for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"):
         monkeypatch.setenv(name, "test")
     with mock_aws():
-        table = boto3.resource("dynamodb", region_name="af-south-1").create_table(
-            TableName="deployments",
-            KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
-            AttributeDefinitions=[
-                {"AttributeName": name, "AttributeType": "S"} for name in ("id", "environment", "startedAt")
-            ],
-            GlobalSecondaryIndexes=[
-                {
-                    "IndexName": "byEnvironment",
-                    "KeySchema": [
-                        {"AttributeName": "environment", "KeyType": "HASH"},
-                        {"AttributeName": "startedAt", "KeyType": "RANGE"},
-                    ],
-                    "Projection": {"ProjectionType": "ALL"},
-                }
-            ],
-            BillingMode="PAY_PER_REQUEST",
-        )
+        table = create_record_table(boto3.resource("dynamodb", region_name="af-south-1"))
 
         def run(events: Sequence[dict[str, Any]], answers: CodePipelineAnswers | None = None) -> dict[str, Any]:
             # The same table, emptied: creating one per delivery costs more than the delivery.

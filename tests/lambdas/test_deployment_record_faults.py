@@ -20,6 +20,7 @@ from botocore.stub import ANY, Stubber
 from moto import mock_aws
 
 from lambdas.deployment_record import handler as recorder
+from tests.lambdas.record_events import create_record_table
 
 STAGING_ACCOUNT = "222222222222"
 
@@ -53,24 +54,7 @@ def table(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
     for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"):
         monkeypatch.setenv(name, "test")
     with mock_aws():
-        yield boto3.resource("dynamodb", region_name="af-south-1").create_table(
-            TableName="deployments",
-            KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
-            AttributeDefinitions=[
-                {"AttributeName": name, "AttributeType": "S"} for name in ("id", "environment", "startedAt")
-            ],
-            GlobalSecondaryIndexes=[
-                {
-                    "IndexName": "byEnvironment",
-                    "KeySchema": [
-                        {"AttributeName": "environment", "KeyType": "HASH"},
-                        {"AttributeName": "startedAt", "KeyType": "RANGE"},
-                    ],
-                    "Projection": {"ProjectionType": "ALL"},
-                }
-            ],
-            BillingMode="PAY_PER_REQUEST",
-        )
+        yield create_record_table(boto3.resource("dynamodb", region_name="af-south-1"))
 
 
 @pytest.fixture

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import subprocess  # nosec B404 - fixed argv, no shell
 import sys
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
@@ -22,6 +21,7 @@ import boto3
 
 from lambdas.delivery_metrics.handler import DeliveryMetrics, Deployment, compute, from_item, read
 from stacks.environments import all_environments, pipeline
+from tools.git import git
 
 ROOT = Path(__file__).resolve().parent.parent.parent
 PIPELINE_STACK = "CashTrace-Pipeline"
@@ -31,19 +31,9 @@ TABLE_TYPES = ("AWS::DynamoDB::GlobalTable", "AWS::DynamoDB::Table")
 def git_commit_time(root: Path = ROOT) -> Callable[[str], datetime | None]:
     @cache
     def commit_time(sha: str) -> datetime | None:
+        committed = git(root, "show", "-s", "--format=%cI", sha)
         try:
-            result = subprocess.run(  # noqa: S603  # nosec B603 - a commit id from our own table, no shell
-                ["git", "show", "-s", "--format=%cI", sha],  # noqa: S607
-                cwd=root,
-                capture_output=True,
-                text=True,
-                timeout=10,
-                check=False,
-            )
-        except OSError:
-            return None
-        try:
-            return datetime.fromisoformat(result.stdout.strip()) if result.returncode == 0 else None
+            return datetime.fromisoformat(committed) if committed else None
         except ValueError:
             return None
 

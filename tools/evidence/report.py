@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess  # nosec B404 - fixed argv, no shell
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -20,6 +19,7 @@ from tools.evidence.classification import no_user_data_reason
 from tools.evidence.inventory import Store, keys, stores, unclassified_types
 from tools.evidence.properties import FAILED, evaluate_properties
 from tools.evidence.scanners import summary, timing
+from tools.git import git
 
 SCHEMA_VERSION = 1
 
@@ -28,18 +28,7 @@ def source_version(root: Path = ROOT) -> str | None:
     """The commit (or, in CodeBuild with an S3 source, the source object's version) the synth was built from."""
     if os.environ.get("CODEBUILD_RESOLVED_SOURCE_VERSION"):
         return os.environ["CODEBUILD_RESOLVED_SOURCE_VERSION"]
-    try:
-        result = subprocess.run(  # nosec B603
-            ["git", "rev-parse", "HEAD"],  # noqa: S607
-            cwd=root,
-            capture_output=True,
-            text=True,
-            timeout=10,
-            check=False,
-        )
-    except OSError:
-        return None
-    return result.stdout.strip() or None
+    return git(root, "rev-parse", "HEAD") or None
 
 
 def _extra_evidence(assembly: Assembly, stack: Stack, inventory: Sequence[Store]) -> dict[int, list[str]]:
