@@ -35,7 +35,7 @@ from cashtrace_constructs.config.infrastructure import (
     SecurityConfig,
     fargate_size,
 )
-from cashtrace_constructs.config.monitoring import MonitoringConfig
+from cashtrace_constructs.config.monitoring import MonitoringConfig, pagerduty_secret_name
 from cashtrace_constructs.config.pipeline import SEVERITIES, PipelineConfig
 from cashtrace_constructs.config.placeholders import (
     PLACEHOLDER_ACCOUNTS,
@@ -108,6 +108,7 @@ __all__ = [
     "StrategyType",
     "fargate_size",
     "is_placeholder",
+    "pagerduty_secret_name",
     "require_secret_of",
     "secret_environment",
 ]
