@@ -11,14 +11,27 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from aws_cdk import CfnRule, CfnRuleAssertion, Fn, Stack
+
 from cashtrace_constructs.errors import DeploymentError, ErrorCode
-from cashtrace_constructs.release_manifest import PLACEHOLDER_RELEASE, ReleaseManifest, load, require_digest
+from cashtrace_constructs.release_manifest import (
+    PLACEHOLDER_DIGEST,
+    PLACEHOLDER_RELEASE,
+    ReleaseManifest,
+    load,
+    require_digest,
+)
 
 RELEASE_CONTEXT = "release"
 IMAGE_DIGEST_CONTEXT = "image-digest"
 # Before issue 13 deploys took `-c image-tag`; it is refused, not ignored, so no one ships a tag thinking it pinned.
 RETIRED_IMAGE_TAG_CONTEXT = "image-tag"
-CONTEXT_KEYS = (RELEASE_CONTEXT, IMAGE_DIGEST_CONTEXT, RETIRED_IMAGE_TAG_CONTEXT)
+# `cdk deploy CashTrace-Prod -c break-glass="<reason>"`: the promotion gate lets an unverified release
+# through and records the reason. Top-level stacks only: the pipeline's stages always pass the gate.
+BREAK_GLASS_CONTEXT = "break-glass"
+CONTEXT_KEYS = (RELEASE_CONTEXT, IMAGE_DIGEST_CONTEXT, RETIRED_IMAGE_TAG_CONTEXT, BREAK_GLASS_CONTEXT)
+# A reason someone can audit later (an incident id and a sentence), and that fits a stack output.
+BREAK_GLASS_REASON_LENGTH = (10, 500)
 
 
 def release_from_context(context: Mapping[str, Any]) -> ReleaseManifest:
@@ -51,6 +64,23 @@ def release_from_context(context: Mapping[str, Any]) -> ReleaseManifest:
     return PLACEHOLDER_RELEASE
 
 
+def break_glass_from_context(context: Mapping[str, Any]) -> str | None:
+    """The break-glass reason of `-c break-glass="<reason>"`, or None; a flag without a real reason is refused."""
+    value = context.get(BREAK_GLASS_CONTEXT)
+    if value is None:
+        return None
+    reason = " ".join(str(value).split())
+    shortest, longest = BREAK_GLASS_REASON_LENGTH
+    if not shortest <= len(reason) <= longest or reason.lower() in ("true", "false", "yes", "1"):
+        raise DeploymentError(
+            ErrorCode.APPROVAL_REQUIRED,
+            f"{reason!r}: say why the release cannot wait for staging, its tests and an approval "
+            f"({shortest}-{longest} characters, e.g. an incident id and a sentence); it is recorded",
+            field=f"context.{BREAK_GLASS_CONTEXT}",
+        )
+    return reason
+
+
 def require_repository(release: ReleaseManifest, repository_name: str) -> None:
     """The manifest's repository is the one the environments pull from (the pipeline's release repository)."""
     if release.repository != repository_name:
@@ -59,3 +89,21 @@ def require_repository(release: ReleaseManifest, repository_name: str) -> None:
             f"names the repository {release.repository!r}, but the environments pull from {repository_name!r}",
             field="release.image.repository",
         )
+
+
+def refuse_deployment_without_release(stack: Stack, digest: str) -> None:
+    """A synth without a release (`make synth`) pins the placeholder digest; CloudFormation refuses such a
+    template before it changes anything, instead of ECS failing to pull a nonexistent image."""
+    CfnRule(
+        stack,
+        "ReleaseRequired",
+        assertions=[
+            CfnRuleAssertion(
+                assert_=Fn.condition_not(Fn.condition_equals(digest, PLACEHOLDER_DIGEST)),
+                assert_description=(
+                    "DEPLOY_CI_FAILED [release.image.digest]: synthesized without a release, so the image is "
+                    "the placeholder digest; deploy with -c release=<release.json> or -c image-digest=sha256:..."
+                ),
+            )
+        ],
+    )

@@ -2,10 +2,11 @@
 
 Items: `<pipeline execution>:<environment>` for a release the pipeline deploys (with the outcome of
 its stage's live tests, `tests`), the CodeDeploy deployment id for each blue-green rollout, and
-`promotion-gate-<request>` for each decision of a production stack's promotion gate (`kind`). EventBridge does not guarantee order, so every write
-is order-safe: the status is the one of the latest event (time, then rank: a late "started" never
-reopens a finished deployment), `startedAt` the earliest event, release fields are set by every
-event that knows them, and links between items (rollback, health checks) are tried from both sides.
+`promotion-gate-<request>` for each decision of a production stack's promotion gate (`kind`).
+EventBridge does not guarantee order, so every write is order-safe: the status is the one of the
+latest event (time, then rank: a late "started" never reopens a finished deployment), `startedAt`
+the earliest event, release fields are set by every event that knows them, and links between items
+(rollback, health checks) are tried from both sides.
 """
 
 from __future__ import annotations
