@@ -26,12 +26,12 @@ from aws_cdk import aws_kms as kms
 from aws_cdk import aws_ssm as ssm
 from constructs import Construct, IConstruct
 
-from cashtrace_constructs.config import ServiceConfig
+from cashtrace_constructs.config import DEPLOYMENT_RECORD_READER_ROLE, DEPLOYMENT_RECORD_TABLE_PARAMETER, ServiceConfig
 from cashtrace_constructs.function import PythonHandler, PythonHandlerProps
 
 GATE_RESOURCE_TYPE = "Custom::PromotionGate"
-RECORD_READER_ROLE_NAME = "cashtrace-deployment-record-reader"
-RECORD_TABLE_PARAMETER = "/cashtrace/deployment-record/table-name"
+RECORD_READER_ROLE_NAME = DEPLOYMENT_RECORD_READER_ROLE
+RECORD_TABLE_PARAMETER = DEPLOYMENT_RECORD_TABLE_PARAMETER
 RECORD_INDEX = "byEnvironment"
 # The pipeline's approval follows its Staging stage; its event reaches the record seconds after the
 # Prod stage starts, and the recorder retries a failed write after a minute or two.

@@ -35,7 +35,7 @@ from cashtrace_constructs.storage import (
     StaticAssetsCdnProps,
 )
 from stacks.acknowledgments import acknowledge_environment
-from stacks.release import refuse_deployment_without_release
+from stacks.release_required import refuse_deployment_without_release
 
 # Secrets `EnvironmentSecrets` took over from the constructs that first made them (new path ->
 # path they were deployed under): they keep their logical ids, since CloudFormation would replace

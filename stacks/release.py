@@ -11,16 +11,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from aws_cdk import CfnRule, CfnRuleAssertion, Fn, Stack
-
 from cashtrace_constructs.errors import DeploymentError, ErrorCode
-from cashtrace_constructs.release_manifest import (
-    PLACEHOLDER_DIGEST,
-    PLACEHOLDER_RELEASE,
-    ReleaseManifest,
-    load,
-    require_digest,
-)
+from cashtrace_constructs.release_manifest import PLACEHOLDER_RELEASE, ReleaseManifest, load, require_digest
 
 RELEASE_CONTEXT = "release"
 IMAGE_DIGEST_CONTEXT = "image-digest"
@@ -89,21 +81,3 @@ def require_repository(release: ReleaseManifest, repository_name: str) -> None:
             f"names the repository {release.repository!r}, but the environments pull from {repository_name!r}",
             field="release.image.repository",
         )
-
-
-def refuse_deployment_without_release(stack: Stack, digest: str) -> None:
-    """A synth without a release (`make synth`) pins the placeholder digest; CloudFormation refuses such a
-    template before it changes anything, instead of ECS failing to pull a nonexistent image."""
-    CfnRule(
-        stack,
-        "ReleaseRequired",
-        assertions=[
-            CfnRuleAssertion(
-                assert_=Fn.condition_not(Fn.condition_equals(digest, PLACEHOLDER_DIGEST)),
-                assert_description=(
-                    "DEPLOY_CI_FAILED [release.image.digest]: synthesized without a release, so the image is "
-                    "the placeholder digest; deploy with -c release=<release.json> or -c image-digest=sha256:..."
-                ),
-            )
-        ],
-    )
