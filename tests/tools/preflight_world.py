@@ -14,6 +14,8 @@ from pathlib import Path
 from typing import Any
 
 import boto3
+import botocore.loaders
+import botocore.session
 from botocore.stub import Stubber
 
 from cashtrace_constructs.config import pagerduty_secret_name
@@ -27,6 +29,7 @@ ENVIRONMENT_ACCOUNT = "123456789012"  # moto's default account
 PIPELINE_ACCOUNT = "210987654321"
 QUALIFIER_PARAMETER = "/cdk-bootstrap/hnb659fds/version"
 ZONE_ID = "Z0592413QX8Z4RXNB5TV"
+PAGERDUTY_URL = "https://events.pagerduty.com/integration/not-a-key/enqueue"  # pragma: allowlist secret
 NAME_SERVERS = ["ns-1536.awsdns-00.co.uk", "ns-0.awsdns-00.com"]
 VERIFIED_RELEASE = [
     stage("Staging", "STARTED", "2026-11-28T03:00:00Z"),
@@ -48,14 +51,25 @@ TOOLKIT_TEMPLATE = json.dumps(
 )
 
 
+# One loader for every test session: each new session would read botocore's service models again
+# (about 75 ms per client made; the preflight makes a dozen per run).
+_MODELS = botocore.loaders.create_loader()
+
+
+def _session(**credentials: Any) -> boto3.Session:
+    core = botocore.session.get_session()
+    core.register_component("data_loader", _MODELS)
+    return boto3.Session(botocore_session=core, **credentials)
+
+
 def session_in(account: str) -> boto3.Session:
     """A session whose calls moto books to `account` (moto keys accounts on assumed-role credentials)."""
     if account == ENVIRONMENT_ACCOUNT:
-        return boto3.Session(region_name=REGION)
+        return _session(region_name=REGION)
     credentials = boto3.client("sts", region_name=REGION).assume_role(
         RoleArn=f"arn:aws:iam::{account}:role/setup", RoleSessionName="preflight-test"
     )["Credentials"]
-    return boto3.Session(
+    return _session(
         aws_access_key_id=credentials["AccessKeyId"],
         aws_secret_access_key=credentials["SecretAccessKey"],
         aws_session_token=credentials["SessionToken"],
@@ -93,7 +107,7 @@ class World:
         self.bootstrap("prod", trusted=PIPELINE_ACCOUNT)
         self.bootstrap("pipeline")
         self.sessions["prod"].client("secretsmanager").create_secret(
-            Name=pagerduty_secret_name("prod"), SecretString="https://events.pagerduty.com/integration/x/enqueue"
+            Name=pagerduty_secret_name("prod"), SecretString=PAGERDUTY_URL
         )
         self.zone = "public"
         self.sessions["pipeline"].client("cloudformation").create_stack(

@@ -37,6 +37,7 @@ from tools.preflight.accounts import Account, NoCredentials, WriteRefused
 from tools.preflight.report import FAIL, NOTE, OK, SKIPPED, Result, format_report
 
 ROOT = Path(__file__).resolve().parent.parent.parent
+PAGERDUTY_URL = "https://events.pagerduty.com/integration/not-a-key/enqueue"  # pragma: allowlist secret
 
 
 @pytest.fixture
@@ -241,7 +242,7 @@ def test_a_missing_or_deleted_pagerduty_secret_is_refused(world: World) -> None:
     (missing,) = checks.secret(account, name)
     assert (missing.status, missing.field) == (FAIL, name) and "aws secretsmanager create-secret" in missing.fix
     secrets = world.sessions["prod"].client("secretsmanager")
-    secrets.create_secret(Name=name, SecretString="https://events.pagerduty.com/integration/x/enqueue")
+    secrets.create_secret(Name=name, SecretString=PAGERDUTY_URL)
     secrets.delete_secret(SecretId=name, RecoveryWindowInDays=7)
     (deleted,) = checks.secret(account, name)
     assert "scheduled for deletion" in deleted.message and "restore-secret" in deleted.fix
