@@ -86,7 +86,7 @@ def region(account: Account) -> list[Result]:
             found = account.client("ec2").describe_regions(RegionNames=[name], AllRegions=True)["Regions"]
             status = "ENABLED" if found and found[0].get("OptInStatus") != "not-opted-in" else "DISABLED"
         except ClientError as error:
-            if error_code(error) not in ("AuthFailure", "OptInRequired", "UnauthorizedOperation"):
+            if error_code(error) not in ("AuthFailure", "OptInRequired", "InvalidClientTokenId"):
                 raise
             status = "DISABLED"
     if status in ENABLED:
