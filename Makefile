@@ -10,7 +10,7 @@ PYTEST_ARGS ?=
 # synthesized, which can never be deployed.
 RELEASE ?=
 
-.PHONY: postgres lambda-wheels synth rehearse test property-test snapshot-check lint workflow-lint typecheck security bench bench-breakdown snapshot-update budgets evidence diagrams delivery-report clean
+.PHONY: postgres lambda-wheels synth rehearse preflight test property-test snapshot-check lint workflow-lint typecheck security bench bench-breakdown snapshot-update budgets evidence diagrams delivery-report clean
 
 $(VENV)/.installed: pyproject.toml
 	python3 -m venv $(VENV)
@@ -48,6 +48,15 @@ synth: deps
 ## generated one) and show what ships: the pinned digest per stage, what a next release changes, the gate, the record.
 rehearse: deps
 	$(PYTHON) -m tools.rehearse $(if $(RELEASE),--release $(RELEASE))
+
+## Before a first deploy: read-only checks of the environment's and the pipeline's accounts (ENV=dev|staging|prod),
+## listing every missing prerequisite with the command that fixes it. RELEASE=release.json (the release to deploy),
+## PROFILE / PIPELINE_PROFILE (AWS CLI profiles of the two accounts), CONTEXT='-c account.prod=... -c ...'
+## (the values `cdk deploy` gets). Exit 1: something is missing; 2: no credentials (it says how to get them).
+PREFLIGHT_ENV = $(if $(filter command line,$(origin ENV)),$(ENV),)
+preflight: deps
+	$(PYTHON) -m tools.preflight --env '$(PREFLIGHT_ENV)' $(if $(RELEASE),--release $(RELEASE)) \
+		$(if $(PROFILE),--profile $(PROFILE)) $(if $(PIPELINE_PROFILE),--pipeline-profile $(PIPELINE_PROFILE)) $(CONTEXT)
 
 ## The PostgreSQL server the Lambda tests start on 127.0.0.1 (Debian's package, installed if missing).
 postgres:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from aws_cdk import RemovalPolicy, Stack
 from aws_cdk import aws_codepipeline as codepipeline
@@ -31,8 +31,12 @@ ACTION_STATE_CHANGE = "CodePipeline Action Execution State Change"
 # What the deploy hook publishes (lambdas/deployment_health_check: RESULTS_SOURCE, RESULTS_DETAIL_TYPE).
 HEALTH_CHECKS_SOURCE = "cashtrace.deployment-health"
 HEALTH_CHECKS = "CashTrace Deployment Health Checks"
+# What a production stack's promotion gate publishes (lambdas/promotion_gate: DECISION_SOURCE, DECISION).
+GATE_DECISIONS_SOURCE = "cashtrace.promotion-gate"
+GATE_DECISION = "CashTrace Promotion Gate Decision"
 # Everything an environment account forwards to the pipeline account's bus.
-FORWARDED_SOURCES = ("aws.codedeploy", HEALTH_CHECKS_SOURCE)
+FORWARDED_SOURCES = ("aws.codedeploy", HEALTH_CHECKS_SOURCE, GATE_DECISIONS_SOURCE)
+FORWARDED_DETAIL_TYPES = (CODEDEPLOY_STATE_CHANGE, HEALTH_CHECKS, GATE_DECISION)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -45,6 +49,8 @@ class DeploymentRecordProps:
     stage_environments: Mapping[str, str]
     approval_environments: Mapping[str, str]
     environments: Sequence[EnvironmentConfig]
+    # Pipeline stage name -> its live test action (IntegrationTests): the promotion gate needs their outcome.
+    test_actions: Mapping[str, str] = field(default_factory=dict)
     cidr: str = "10.40.0.0/16"
 
 
@@ -129,6 +135,7 @@ class DeploymentRecord(Construct):
                     "TABLE_NAME": self.table.table_name,
                     "STAGE_ENVIRONMENTS": json.dumps(dict(stage_environments), sort_keys=True),
                     "APPROVAL_ENVIRONMENTS": json.dumps(dict(approval_environments), sort_keys=True),
+                    "TEST_ACTIONS": json.dumps(dict(props.test_actions), sort_keys=True),
                     "ENVIRONMENT_ACCOUNTS": json.dumps(accounts, sort_keys=True),
                     "ENVIRONMENT_STRATEGIES": json.dumps(
                         {e.name: e.deployment_strategy.type.value for e in environments}, sort_keys=True
@@ -170,6 +177,19 @@ class DeploymentRecord(Construct):
             ),
             targets=[target],
         )
+        if props.test_actions:
+            events.Rule(
+                self,
+                "TestResults",
+                description="The live tests of each stage (integration tests before the approval)",
+                event_pattern=events.EventPattern(
+                    source=["aws.codepipeline"],
+                    detail_type=[ACTION_STATE_CHANGE],
+                    resources=[pipeline.pipeline_arn],
+                    detail={"stage": sorted(props.test_actions), "action": sorted(set(props.test_actions.values()))},
+                ),
+                targets=[target],
+            )
         events.Rule(
             self,
             "CodeDeployChanges",
@@ -185,6 +205,15 @@ class DeploymentRecord(Construct):
             description="The deploy hook's health checks of each rollout, forwarded by the environment accounts",
             event_pattern=events.EventPattern(
                 source=[HEALTH_CHECKS_SOURCE], detail_type=[HEALTH_CHECKS], account=sorted(accounts)
+            ),
+            targets=[target],
+        )
+        events.Rule(
+            self,
+            "GateDecisions",
+            description="Decisions of the production stacks' promotion gates (break-glass reasons included)",
+            event_pattern=events.EventPattern(
+                source=[GATE_DECISIONS_SOURCE], detail_type=[GATE_DECISION], account=sorted(accounts)
             ),
             targets=[target],
         )
@@ -212,7 +241,8 @@ class DeploymentEventForwarderProps:
 
 
 class DeploymentEventForwarder(Construct):
-    """In an environment account: sends its CodeDeploy state changes and hook results to the pipeline account's bus."""
+    """In an environment account: sends its CodeDeploy state changes, hook results and gate decisions to the
+    pipeline account's bus."""
 
     def __init__(self, scope: Construct, construct_id: str, *, props: DeploymentEventForwarderProps) -> None:
         super().__init__(scope, construct_id)
@@ -237,9 +267,8 @@ class DeploymentEventForwarder(Construct):
         self.rule = events.Rule(
             self,
             "Rule",
-            description="CodeDeploy state changes and deploy-hook health checks for the CashTrace deployment record",
-            event_pattern=events.EventPattern(
-                source=list(FORWARDED_SOURCES), detail_type=[CODEDEPLOY_STATE_CHANGE, HEALTH_CHECKS]
-            ),
+            description="CodeDeploy state changes, deploy-hook health checks and promotion-gate decisions for the "
+            "CashTrace deployment record",
+            event_pattern=events.EventPattern(source=list(FORWARDED_SOURCES), detail_type=list(FORWARDED_DETAIL_TYPES)),
             targets=[targets.EventBus(bus, role=self.role.without_policy_updates())],
         )

@@ -14,6 +14,7 @@ from pathlib import Path
 
 from aws_cdk import Duration, RemovalPolicy, Stack
 from aws_cdk import aws_ec2 as ec2
+from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
@@ -50,6 +51,8 @@ class PythonHandlerProps:
     subnets: ec2.SubnetSelection | None = None
     # Beside Powertools, e.g. `postgres_driver_layer(scope)` for a function that speaks PostgreSQL.
     layers: Sequence[lambda_.ILayerVersion] = ()
+    # A fixed name for the function's role, only where another account's policy must name it.
+    role_name: str | None = None
 
 
 class PythonHandler(Construct):
@@ -114,6 +117,11 @@ class PythonHandler(Construct):
                 *props.layers,
             ],
         )
+        if props.role_name:
+            role = self.function.role.node.default_child if self.function.role else None
+            if not isinstance(role, iam.CfnRole):
+                raise TypeError(f"{self.node.path} has no role of its own to name")
+            role.role_name = props.role_name
         self.alarms: FunctionAlarms = function_alarms(
             self,
             function_name=self.function.function_name,

@@ -48,12 +48,15 @@ def build_app(
     # `cdk deploy CashTrace-Staging` and the pipeline's Staging stage deploy the same stack.
     pipeline_config = pipeline(contexts) if with_pipeline else None
     promoted = pipeline_config.promotion if pipeline_config else ()
+    # Break-glass applies to the stacks an operator deploys with `cdk deploy`, never to the pipeline's stages.
+    break_glass = release.break_glass_from_context(contexts)
     stacks = {
         config.name: CashTraceEnvironmentStack(
             app,
             config.stack_name,
             config=config,
             deployment_events_account=pipeline_config.account if pipeline_config and config.name in promoted else None,
+            break_glass_reason=break_glass,
         )
         for config in environments
     }

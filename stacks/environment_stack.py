@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from aws_cdk import CfnOutput, CfnRule, CfnRuleAssertion, Environment, Fn, Stack
+from aws_cdk import CfnOutput, Environment, Fn, Stack
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_iam as iam
 from constructs import Construct
@@ -23,7 +23,8 @@ from cashtrace_constructs.monitoring import Monitoring, MonitoringProps, redis_m
 from cashtrace_constructs.monitoring.functions import handler_alarms, watch_functions
 from cashtrace_constructs.network import Network, NetworkProps
 from cashtrace_constructs.prometheus import PrometheusWorkspace, PrometheusWorkspaceProps
-from cashtrace_constructs.release_manifest import PLACEHOLDER_DIGEST, is_placeholder
+from cashtrace_constructs.promotion_gate import PromotionGate, PromotionGateProps
+from cashtrace_constructs.release_manifest import is_placeholder
 from cashtrace_constructs.retention import retain_stateful_resources
 from cashtrace_constructs.secrets import EnvironmentSecrets, EnvironmentSecretsProps
 from cashtrace_constructs.service import BlueGreenService, BlueGreenServiceProps
@@ -34,6 +35,7 @@ from cashtrace_constructs.storage import (
     StaticAssetsCdnProps,
 )
 from stacks.acknowledgments import acknowledge_environment
+from stacks.release_required import refuse_deployment_without_release
 
 # Secrets `EnvironmentSecrets` took over from the constructs that first made them (new path ->
 # path they were deployed under): they keep their logical ids, since CloudFormation would replace
@@ -53,6 +55,7 @@ class CashTraceEnvironmentStack(Stack):
         *,
         config: EnvironmentConfig,
         deployment_events_account: str | None = None,
+        break_glass_reason: str | None = None,
         **kwargs: Any,
     ) -> None:
         infrastructure = config.infrastructure
@@ -171,6 +174,7 @@ class CashTraceEnvironmentStack(Stack):
         self.cache.allow_from(self.service.service, "Redis from the API tasks")
         self.service.task_definition.task_role.add_managed_policy(self._application_data_access())
 
+        self._promotion_gate(config, break_glass_reason)
         self._monitoring(config)
         if self.domain is not None:
             self.domain.alias("ApiAlias", self.domain.api, self.service.load_balancer)
@@ -185,7 +189,7 @@ class CashTraceEnvironmentStack(Stack):
             )
 
         if is_placeholder(config.service.image_digest):
-            self._refuse_deployment_without_release()
+            refuse_deployment_without_release(self, config.service.image_digest)
 
         self._watch_functions()
         retain_stateful_resources(self, retain=config.data.retain_on_delete)
@@ -193,6 +197,27 @@ class CashTraceEnvironmentStack(Stack):
         # The same logical ids whether this stack is top-level or inside a pipeline Stage.
         stabilize_logical_ids(self)
         acknowledge_environment(self, config)
+
+    def _promotion_gate(self, config: EnvironmentConfig, break_glass_reason: str | None) -> None:
+        """Property 4 in the stack itself (`cdk deploy` included): the release and the stateful resources
+        wait for the gate, which accepts only what staging verified, or a recorded break-glass reason."""
+        self.promotion_gate: PromotionGate | None = None
+        if not config.settings.requires_approval:
+            return
+        self.promotion_gate = PromotionGate(
+            self,
+            "PromotionGate",
+            props=PromotionGateProps(
+                environment_name=config.name,
+                service=config.service,
+                vpc=self.network.vpc,
+                subnets=self.network.application_subnets,
+                encryption_key=self.encryption.key,
+                break_glass_reason=break_glass_reason,
+            ),
+        )
+        data = (self.database.instance, self.cache.replication_group, self.storage.bucket)
+        self.promotion_gate.guard(self.service.task_definition, *data)
 
     def _outputs(self, config: EnvironmentConfig) -> None:
         # The base URL the pipeline's integration and smoke tests call and the deployment record
@@ -224,24 +249,13 @@ class CashTraceEnvironmentStack(Stack):
             value=self.grafana.url,
             description="Grafana (internal load balancer: from inside the VPC, over the VPN or SSM)",
         )
-
-    def _refuse_deployment_without_release(self) -> None:
-        """A synth without a release (`make synth`) pins the placeholder digest; CloudFormation refuses
-        such a template before it changes anything, instead of ECS failing to pull a nonexistent image."""
-        placeholder = self.config.service.image_digest
-        CfnRule(
-            self,
-            "ReleaseRequired",
-            assertions=[
-                CfnRuleAssertion(
-                    assert_=Fn.condition_not(Fn.condition_equals(placeholder, PLACEHOLDER_DIGEST)),
-                    assert_description=(
-                        "DEPLOY_CI_FAILED [release.image.digest]: synthesized without a release, so the image is "
-                        "the placeholder digest; deploy with -c release=<release.json> or -c image-digest=sha256:..."
-                    ),
-                )
-            ],
-        )
+        gate = self.promotion_gate
+        if gate is not None:
+            CfnOutput(
+                self, "PromotionEvidence", value=gate.evidence, description="Why the promotion gate let it deploy"
+            )
+            if reason := gate.break_glass_reason:
+                CfnOutput(self, "BreakGlassReason", value=reason, description="Deployed without staging's verification")
 
     def _monitoring(self, config: EnvironmentConfig) -> None:
         """Dashboards, alarms and paging for everything above; the rollback alarms page as they are."""

@@ -20,8 +20,6 @@ from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_logs as logs
 from aws_cdk import aws_s3 as s3
-from aws_cdk import aws_sns as sns
-from aws_cdk import aws_sns_subscriptions as subscriptions
 from constructs import Construct
 
 from cashtrace_constructs.config import EnvironmentConfig, Ownership, PipelineConfig
@@ -35,9 +33,11 @@ from cashtrace_constructs.log_buckets import access_log_bucket
 from cashtrace_constructs.log_retention import retention
 from cashtrace_constructs.monitoring.functions import handler_alarms, notify, watch_functions
 from cashtrace_constructs.promotion import PlannedStage, check_promotion
+from cashtrace_constructs.promotion_gate import DeploymentRecordReader, DeploymentRecordReaderProps
 from cashtrace_constructs.retention import retain_stateful_resources
 from stacks.acknowledgments import acknowledge_pipeline
 from stacks.environments import github_oidc
+from stacks.pipeline_notifications import pipeline_notifications
 from stacks.pipeline_steps import (
     CDK_ASSETS_VERSION,
     build_defaults,
@@ -150,14 +150,17 @@ class CashTracePipelineStack(Stack):
             code_build_defaults=build_defaults(self.build_logs),
         )
         self.stages: dict[str, CashTraceStage] = {}
-        # Pipeline stage name -> environment, for the deployment record.
+        # Pipeline stage name -> environment, and -> its live test action, for the deployment record.
         self.approval_stages: dict[str, str] = {}
+        self.test_actions: dict[str, str] = {}
         for name in config.promotion:
             self.add_environment(by_name[name])
         self.pipeline.build_pipeline()
         scope_asset_builds(self.pipeline)
 
-        self._notifications(config)
+        self.notifications = pipeline_notifications(
+            self, addresses=config.notification_emails, pipeline=self.pipeline.pipeline, key=self.key
+        )
         # EventBridge and CloudWatch alarms publish to the encrypted topic with this key.
         self.key.grant(iam.ServicePrincipal("events.amazonaws.com"), "kms:GenerateDataKey*", "kms:Decrypt")
         self.key.grant(iam.ServicePrincipal("cloudwatch.amazonaws.com"), "kms:GenerateDataKey*", "kms:Decrypt")
@@ -184,8 +187,19 @@ class CashTracePipelineStack(Stack):
                 stage_environments={stage.stage_name: name for name, stage in self.stages.items()},
                 approval_environments=self.approval_stages,
                 environments=[by_name[name] for name in config.promotion],
+                test_actions=self.test_actions,
             ),
         )
+        # What the approval-gated environments' promotion gates may read of it, from their accounts.
+        gated = {name: by_name[name].infrastructure.account for name in self.approval_stages.values()}
+        if gated:
+            self.record_reader = DeploymentRecordReader(
+                self,
+                "DeploymentRecordReader",
+                props=DeploymentRecordReaderProps(
+                    table=self.deployment_record.table, encryption_key=self.key, gate_accounts=gated
+                ),
+            )
         self.delivery_metrics = DeliveryMetrics(
             self,
             "DeliveryMetrics",
@@ -215,64 +229,6 @@ class CashTracePipelineStack(Stack):
         retain_stateful_resources(self, retain=config.retain_on_delete)
         self._outputs()
         acknowledge_pipeline(self, config)
-
-    def _notifications(self, config: PipelineConfig) -> None:
-        """Failed executions and releases waiting for approval, to the configured addresses."""
-        self.notifications = sns.Topic(
-            self, "Notifications", display_name="CashTrace pipeline", master_key=self.key, enforce_ssl=True
-        )
-        # Each address confirms its subscription once (SNS sends the link); until then it gets nothing.
-        for address in config.notification_emails:
-            self.notifications.add_subscription(subscriptions.EmailSubscription(address))
-        pipeline = self.pipeline.pipeline
-        region = self.region
-        console = (
-            f"https://{region}.console.aws.amazon.com/codesuite/codepipeline/pipelines/"
-            f"{pipeline.pipeline_name}/executions/{events.EventField.from_path('$.detail.execution-id')}"
-            f"/timeline?region={region}"
-        )
-        # CodeStar notification rules do not exist in af-south-1, so the same two events go to the
-        # topic through EventBridge, as sentences with the link a reader needs.
-        events.Rule(
-            self,
-            "PipelineFailed",
-            description="A CashTrace pipeline execution failed",
-            event_pattern=events.EventPattern(
-                source=["aws.codepipeline"],
-                detail_type=["CodePipeline Pipeline Execution State Change"],
-                resources=[pipeline.pipeline_arn],
-                detail={"state": ["FAILED"]},
-            ),
-            targets=[
-                targets.SnsTopic(
-                    self.notifications,
-                    message=events.RuleTargetInput.from_text(
-                        f"CashTrace release FAILED: pipeline execution "
-                        f"{events.EventField.from_path('$.detail.execution-id')}. See {console}"
-                    ),
-                )
-            ],
-        )
-        events.Rule(
-            self,
-            "ApprovalNeeded",
-            description="A CashTrace release waits for its manual approval",
-            event_pattern=events.EventPattern(
-                source=["aws.codepipeline"],
-                detail_type=["CodePipeline Action Execution State Change"],
-                resources=[pipeline.pipeline_arn],
-                detail={"state": ["STARTED"], "type": {"category": ["Approval"]}},
-            ),
-            targets=[
-                targets.SnsTopic(
-                    self.notifications,
-                    message=events.RuleTargetInput.from_text(
-                        f"A CashTrace release waits for approval ({events.EventField.from_path('$.detail.stage')}, "
-                        f"action {events.EventField.from_path('$.detail.action')}). Approve or reject: {console}"
-                    ),
-                )
-            ],
-        )
 
     def _outputs(self) -> None:
         """What a team copies into GitHub (docs/ci.md) and into its first release."""
@@ -419,6 +375,7 @@ class CashTracePipelineStack(Stack):
         if tests:
             suite = "integration" if not environment.settings.requires_approval else "smoke"
             post.append(live_tests_step(self.source, suite, service_url, release_manifest=self.config.release_manifest))
+            self.test_actions[stage.stage_name] = post[-1].id
         self.pipeline.add_stage(stage, pre=pre, post=post)
         self.stages[environment.name] = stage
         return stage

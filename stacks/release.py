@@ -18,7 +18,12 @@ RELEASE_CONTEXT = "release"
 IMAGE_DIGEST_CONTEXT = "image-digest"
 # Before issue 13 deploys took `-c image-tag`; it is refused, not ignored, so no one ships a tag thinking it pinned.
 RETIRED_IMAGE_TAG_CONTEXT = "image-tag"
-CONTEXT_KEYS = (RELEASE_CONTEXT, IMAGE_DIGEST_CONTEXT, RETIRED_IMAGE_TAG_CONTEXT)
+# `cdk deploy CashTrace-Prod -c break-glass="<reason>"`: the promotion gate lets an unverified release
+# through and records the reason. Top-level stacks only: the pipeline's stages always pass the gate.
+BREAK_GLASS_CONTEXT = "break-glass"
+CONTEXT_KEYS = (RELEASE_CONTEXT, IMAGE_DIGEST_CONTEXT, RETIRED_IMAGE_TAG_CONTEXT, BREAK_GLASS_CONTEXT)
+# A reason someone can audit later (an incident id and a sentence), and that fits a stack output.
+BREAK_GLASS_REASON_LENGTH = (10, 500)
 
 
 def release_from_context(context: Mapping[str, Any]) -> ReleaseManifest:
@@ -49,6 +54,23 @@ def release_from_context(context: Mapping[str, Any]) -> ReleaseManifest:
             built_at="",
         )
     return PLACEHOLDER_RELEASE
+
+
+def break_glass_from_context(context: Mapping[str, Any]) -> str | None:
+    """The break-glass reason of `-c break-glass="<reason>"`, or None; a flag without a real reason is refused."""
+    value = context.get(BREAK_GLASS_CONTEXT)
+    if value is None:
+        return None
+    reason = " ".join(str(value).split())
+    shortest, longest = BREAK_GLASS_REASON_LENGTH
+    if not shortest <= len(reason) <= longest or reason.lower() in ("true", "false", "yes", "1"):
+        raise DeploymentError(
+            ErrorCode.APPROVAL_REQUIRED,
+            f"{reason!r}: say why the release cannot wait for staging, its tests and an approval "
+            f"({shortest}-{longest} characters, e.g. an incident id and a sentence); it is recorded",
+            field=f"context.{BREAK_GLASS_CONTEXT}",
+        )
+    return reason
 
 
 def require_repository(release: ReleaseManifest, repository_name: str) -> None:

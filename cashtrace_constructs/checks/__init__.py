@@ -13,6 +13,7 @@ from cashtrace_constructs.checks.every_alarm_has_action import EveryAlarmHasActi
 from cashtrace_constructs.checks.iam_full_admin import IamFullAdmin
 from cashtrace_constructs.checks.image_scanning import ImageScanOnPush
 from cashtrace_constructs.checks.plugin import CashTraceChecks, evaluate
+from cashtrace_constructs.checks.promotion_gate import PromotionGateBeforeRelease
 from cashtrace_constructs.checks.public_buckets import PublicBuckets
 from cashtrace_constructs.checks.rollback_budget import RollbackBudget
 from cashtrace_constructs.checks.rule import Finding, Rule, StackRule, SynthesizedStack
@@ -37,6 +38,7 @@ def default_rules(allowed_regions: Sequence[str] = DEFAULT_ALLOWED_REGIONS) -> l
         ZeroDowntime(),
         SecretIsolation(),
         StagingBeforeProd(),
+        PromotionGateBeforeRelease(),
         ScannedImageShips(),
         EveryAlarmHasAction(),
         PublicBuckets(),
@@ -58,6 +60,7 @@ __all__ = [
     "Finding",
     "IamFullAdmin",
     "ImageScanOnPush",
+    "PromotionGateBeforeRelease",
     "PublicBuckets",
     "RollbackBudget",
     "Rule",

@@ -35,8 +35,13 @@ from cashtrace_constructs.config.infrastructure import (
     SecurityConfig,
     fargate_size,
 )
-from cashtrace_constructs.config.monitoring import MonitoringConfig
-from cashtrace_constructs.config.pipeline import SEVERITIES, PipelineConfig
+from cashtrace_constructs.config.monitoring import MonitoringConfig, pagerduty_secret_name
+from cashtrace_constructs.config.pipeline import (
+    DEPLOYMENT_RECORD_READER_ROLE,
+    DEPLOYMENT_RECORD_TABLE_PARAMETER,
+    SEVERITIES,
+    PipelineConfig,
+)
 from cashtrace_constructs.config.placeholders import (
     PLACEHOLDER_ACCOUNTS,
     PLACEHOLDER_HOSTED_ZONE_IDS,
@@ -65,6 +70,8 @@ from cashtrace_constructs.config.service import (
 
 __all__ = [
     "DEFAULT_ALLOWED_REGIONS",
+    "DEPLOYMENT_RECORD_READER_ROLE",
+    "DEPLOYMENT_RECORD_TABLE_PARAMETER",
     "ENVIRONMENT_NAMES",
     "GITHUB_OIDC_ISSUER",
     "GRAFANA_HOST_PREFIX",
@@ -108,6 +115,7 @@ __all__ = [
     "StrategyType",
     "fargate_size",
     "is_placeholder",
+    "pagerduty_secret_name",
     "require_secret_of",
     "secret_environment",
 ]

@@ -18,6 +18,15 @@ _PERCENT = Between(1, 100)
 _POSITIVE = Between(1)
 
 
+def pagerduty_secret_name(environment_name: str) -> str:
+    """Where an operator stores the PagerDuty CloudWatch-integration URL of one environment.
+
+    It must exist before the environment's first deploy (a CloudFormation dynamic reference);
+    the stacks and `make preflight` share this name.
+    """
+    return f"cashtrace/{environment_name}/pagerduty-integration-url"
+
+
 @dataclass(frozen=True)
 class MonitoringConfig:
     """Alarm thresholds, the Prometheus scrape, and the in-region Grafana of one environment.

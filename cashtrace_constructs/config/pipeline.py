@@ -12,6 +12,10 @@ from cashtrace_constructs.config.placeholders import PLACEHOLDER_NOTIFICATION_EM
 from cashtrace_constructs.config.validation import REPOSITORY_RE, Between, check_bounds, require, require_match
 from cashtrace_constructs.errors import ErrorCode
 
+# Names the pipeline account gives the deployment record's reader so that another account finds them
+# (cashtrace_constructs/promotion_gate.py); prod's promotion gate and `make preflight` read them.
+DEPLOYMENT_RECORD_READER_ROLE = "cashtrace-deployment-record-reader"
+DEPLOYMENT_RECORD_TABLE_PARAMETER = "/cashtrace/deployment-record/table-name"
 # ECR's scan finding severities, lowest first.
 SEVERITIES: tuple[str, ...] = ("INFORMATIONAL", "LOW", "MEDIUM", "HIGH", "CRITICAL")
 _SOURCE_KEY_RE = re.compile(r"^[A-Za-z0-9!_.*'()/-]+\.zip$")

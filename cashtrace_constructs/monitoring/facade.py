@@ -33,7 +33,7 @@ from cdk_monitoring_constructs import (
 from constructs import Construct
 
 from cashtrace_constructs.checks.every_alarm_has_action import SEVERITY_TAG
-from cashtrace_constructs.config import MonitoringConfig
+from cashtrace_constructs.config import MonitoringConfig, pagerduty_secret_name
 from cashtrace_constructs.errors import DeploymentError, ErrorCode
 from cashtrace_constructs.monitoring import data_stores, services
 from cashtrace_constructs.monitoring.paging import (
@@ -41,7 +41,6 @@ from cashtrace_constructs.monitoring.paging import (
     RUNBOOKS,
     WARNING,
     SeverityAction,
-    pagerduty_secret_name,
 )
 
 

@@ -17,11 +17,6 @@ WARNING = "Warning"
 RUNBOOKS = "docs/monitoring.md#runbooks"
 
 
-def pagerduty_secret_name(environment_name: str) -> str:
-    """Where an operator stores the PagerDuty CloudWatch-integration URL of one environment."""
-    return f"cashtrace/{environment_name}/pagerduty-integration-url"
-
-
 @jsii.implements(IAlarmActionStrategy)
 class SeverityAction:
     """The facade's action for one severity: the SNS topic(s), the severity tag, and the alarm recorded.

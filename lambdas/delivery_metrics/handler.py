@@ -46,6 +46,8 @@ FIELDS = {
     "approved_by": "approvedBy",
     # Present on CodeDeploy rollouts only.
     "deployment_group": "deploymentGroup",
+    # Set on records that are not deployments (the prod promotion gate's decisions).
+    "kind": "kind",
 }
 SUCCEEDED = "succeeded"
 FAILED = frozenset({"failed", "rolled_back"})
@@ -78,6 +80,11 @@ def _time(value: Any) -> datetime | None:
     except ValueError:
         return None
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+
+
+def deployments(items: Iterable[Mapping[str, Any]], fields: Mapping[str, str] = FIELDS) -> list[Deployment]:
+    """The records of `items` that are deployments; the promotion gate's decisions are not."""
+    return [from_item(item, fields) for item in items if not item.get(fields["kind"])]
 
 
 def from_item(item: Mapping[str, Any], fields: Mapping[str, str] = FIELDS) -> Deployment:
@@ -232,7 +239,7 @@ def read(table: Any, environments: Sequence[str], *, since: datetime) -> list[De
         }
         while True:
             page = table.query(**arguments)
-            found += [from_item(item) for item in page.get("Items", [])]
+            found += deployments(page.get("Items", []))
             if "LastEvaluatedKey" not in page:
                 break
             arguments["ExclusiveStartKey"] = page["LastEvaluatedKey"]

@@ -1,10 +1,12 @@
 """Writes CodePipeline stage/approval, CodeDeploy and deploy-hook events as the design's Deployment records.
 
-Items: `<pipeline execution>:<environment>` for a release the pipeline deploys, the CodeDeploy
-deployment id for each blue-green rollout. EventBridge does not guarantee order, so every write
-is order-safe: the status is the one of the latest event (time, then rank: a late "started" never
-reopens a finished deployment), `startedAt` the earliest event, release fields are set by every
-event that knows them, and links between items (rollback, health checks) are tried from both sides.
+Items: `<pipeline execution>:<environment>` for a release the pipeline deploys (with the outcome of
+its stage's live tests, `tests`), the CodeDeploy deployment id for each blue-green rollout, and
+`promotion-gate-<request>` for each decision of a production stack's promotion gate (`kind`).
+EventBridge does not guarantee order, so every write is order-safe: the status is the one of the
+latest event (time, then rank: a late "started" never reopens a finished deployment), `startedAt`
+the earliest event, release fields are set by every event that knows them, and links between items
+(rollback, health checks) are tried from both sides.
 """
 
 from __future__ import annotations
@@ -25,6 +27,9 @@ ACTION_STATE_CHANGE = "CodePipeline Action Execution State Change"
 CODEDEPLOY_STATE_CHANGE = "CodeDeploy Deployment State-change Notification"
 # Published by the deploy hook (lambdas/deployment_health_check) in the environment account.
 HEALTH_CHECKS = "CashTrace Deployment Health Checks"
+# Published by a production stack's promotion gate (lambdas/promotion_gate) in the environment account.
+GATE_DECISION = "CashTrace Promotion Gate Decision"
+GATE_KIND = "promotion-gate"
 
 OPEN = ("pending", "in_progress")
 # Same time: the further state wins; rolled_back is set by the rollback's own success, later still.
@@ -38,6 +43,15 @@ STAGE_STATUS = {
     "STOPPED": "failed",
 }
 APPROVAL_STATUS = {"STARTED": "pending", "FAILED": "failed", "CANCELED": "failed", "ABANDONED": "failed"}
+# A stage's live test action (IntegrationTests, SmokeTests); a retried action runs again.
+TEST_STATUS = {
+    "STARTED": "running",
+    "SUCCEEDED": "passed",
+    "FAILED": "failed",
+    "CANCELED": "failed",
+    "ABANDONED": "failed",
+}
+TEST_RANK = {"running": 0, "passed": 1, "failed": 1}
 CODEDEPLOY_STATUS = {
     "START": "in_progress",
     # Blue-green: the green tasks are up and wait for traffic to be shifted.
@@ -89,6 +103,8 @@ class DeploymentLog:
         self.codepipeline = codepipeline
         self.stage_environments = _config("STAGE_ENVIRONMENTS")
         self.approval_environments = _config("APPROVAL_ENVIRONMENTS")
+        # Pipeline stage name -> the name of its live test action.
+        self.test_actions = _config("TEST_ACTIONS")
         self.environment_accounts = _config("ENVIRONMENT_ACCOUNTS")
         self.strategies = _config("ENVIRONMENT_STRATEGIES")
 
@@ -224,6 +240,30 @@ class DeploymentLog:
             return self._pipeline_deployment(event, environment, APPROVAL_STATUS[state], {})
         return None
 
+    def tests_changed(self, event: Mapping[str, Any]) -> str | None:
+        """The live tests of a stage (IntegrationTests in staging): what the prod promotion gate requires."""
+        detail = event["detail"]
+        stage_name = str(detail.get("stage", ""))
+        environment = self.stage_environments.get(stage_name)
+        status = TEST_STATUS.get(str(detail.get("state")))
+        if environment is None or status is None or self.test_actions.get(stage_name) != detail.get("action"):
+            return None
+        deployment_id = self._pipeline_deployment(event, environment, None, {})
+        # The latest run of the action wins (time, then rank): a late STARTED never reopens a result.
+        key = f"{event['time']}|{TEST_RANK[status]}|{status}"
+        self._update(
+            deployment_id,
+            "SET #tests = :s, #testsKey = :k",
+            {":s": status, ":k": key},
+            "attribute_not_exists(#testsKey) OR #testsKey < :k",
+        )
+        return deployment_id
+
+    def action_changed(self, event: Mapping[str, Any]) -> str | None:
+        if ((event["detail"].get("type") or {}).get("category")) == "Approval":
+            return self.approval_changed(event)
+        return self.tests_changed(event)
+
     def _approver(self, detail: Mapping[str, Any]) -> str:
         response = self.codepipeline.list_action_executions(
             pipelineName=detail["pipeline"], filter={"pipelineExecutionId": detail["execution-id"]}
@@ -298,6 +338,24 @@ class DeploymentLog:
         self._copy_health_checks_from(item | {"startedAt": started})
         return deployment_id
 
+    def gate_decided(self, event: Mapping[str, Any]) -> str | None:
+        """A promotion gate's decision in a production stack: accepted, refused, or break-glass and its reason."""
+        detail = event["detail"]
+        environment = self.environment_accounts.get(event.get("account", ""))
+        request = str(detail.get("requestId") or "")
+        # An environment account reports only on its own stacks.
+        if environment is None or detail.get("environment") != environment or not request:
+            return None
+        deployment_id = f"{GATE_KIND}-{request}"
+        facts = {
+            name: str(detail.get(name) or "")
+            for name in ("decision", "reason", "imageDigest", "commitSha", "stackId", "evidence")
+        }
+        item = self.merge(deployment_id, put={"kind": GATE_KIND, "environment": environment, **facts})
+        if item is not None:
+            self.started(deployment_id, str(event["time"]))
+        return deployment_id
+
     def _link_rollback(self, failed_id: str, rollback_id: str) -> None:
         rollback = self.merge(rollback_id, put={"rollbackOf": failed_id}) or {}
         if rollback.get("status") == "succeeded":
@@ -361,11 +419,13 @@ def handle(event: Mapping[str, Any], log: DeploymentLog) -> str | None:
     if kind == STAGE_STATE_CHANGE:
         return log.stage_changed(event)
     if kind == ACTION_STATE_CHANGE:
-        return log.approval_changed(event)
+        return log.action_changed(event)
     if kind == CODEDEPLOY_STATE_CHANGE:
         return log.codedeploy_changed(event)
     if kind == HEALTH_CHECKS:
         return log.health_checked(event)
+    if kind == GATE_DECISION:
+        return log.gate_decided(event)
     return None
 
 

@@ -40,6 +40,7 @@ ENVIRONMENT: tuple[Capability, ...] = (
     service.task,
     release.deployment_group,
     release.deployment_provider,
+    release.promotion_gate,
     data.database,
     data.database_access,
     data.cache,

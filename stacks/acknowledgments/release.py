@@ -32,6 +32,8 @@ PROVIDER_REASON = (
     "and the package exposes no props for VPC, DLQ, concurrency or logging; forking it to change that would "
     "lose upstream fixes."
 )
+# The production stack's promotion gate (Property 4 on every deploy path).
+PROMOTION_GATE = "PromotionGate/Function"
 LAMBDA_CONTROLS = (*nist_and_pci("LambdaInsideVPC"), nist("LambdaConcurrency"), nist("LambdaDLQ"))
 
 
@@ -100,3 +102,9 @@ def deployment_provider(config: EnvironmentConfig, stack: Stack) -> list[NagAckn
             f"{PROVIDER}/waiter-state-machine/Resource", solutions("SF1"), solutions("SF2"), reason=PROVIDER_REASON
         ),
     ]
+
+
+def promotion_gate(config: EnvironmentConfig, stack: Stack) -> list[NagAcknowledgment]:
+    if not config.settings.requires_approval:
+        return []
+    return python_handler(PROMOTION_GATE)

@@ -58,6 +58,19 @@ def approval(state: str, time: str) -> dict[str, Any]:
     )
 
 
+def live_tests(stage_name: str, state: str, time: str, *, action: str | None = None) -> dict[str, Any]:
+    """A stage's live test action (a CodeBuild action of CDK Pipelines: category Build)."""
+    return pipeline_event(
+        "Action",
+        time,
+        stage=stage_name,
+        action=action or ("IntegrationTests" if stage_name == "Staging" else "SmokeTests"),
+        state=state,
+        region="af-south-1",
+        type={"owner": "AWS", "provider": "CodeBuild", "category": "Build", "version": "1"},
+    )
+
+
 def codedeploy(account: str, deployment_id: str, state: str, time: str) -> dict[str, Any]:
     return {
         "version": "0",

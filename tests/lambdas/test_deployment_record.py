@@ -32,6 +32,7 @@ from tests.lambdas.record_events import (
     codedeploy,
     create_record_table,
     health,
+    live_tests,
     stage,
 )
 
@@ -42,6 +43,7 @@ RELEASE_EVENTS = [
     codedeploy(STAGING_ACCOUNT, "d-STAGING01", "START", "2026-11-28T03:02:00Z"),
     health(STAGING_ACCOUNT, "d-STAGING01", "2026-11-28T03:04:00Z", checks=3),
     codedeploy(STAGING_ACCOUNT, "d-STAGING01", "SUCCESS", "2026-11-28T03:10:00Z"),
+    live_tests("Staging", "SUCCEEDED", "2026-11-28T03:11:30Z"),
     stage("Staging", "SUCCEEDED", "2026-11-28T03:12:00Z"),
     approval("STARTED", "2026-11-28T03:13:00Z"),
     approval("SUCCEEDED", "2026-11-28T03:40:00Z"),
@@ -49,8 +51,10 @@ RELEASE_EVENTS = [
     codedeploy(PROD_ACCOUNT, "d-PROD00001", "START", "2026-11-28T03:41:00Z"),
     health(PROD_ACCOUNT, "d-PROD00001", "2026-11-28T03:43:00Z", checks=4),
     codedeploy(PROD_ACCOUNT, "d-PROD00001", "SUCCESS", "2026-11-28T03:46:00Z"),
+    live_tests("Prod", "SUCCEEDED", "2026-11-28T03:46:50Z"),
     stage("Prod", "SUCCEEDED", "2026-11-28T03:47:00Z"),
 ]
+# (A test action's STARTED and a retried run: test_a_retried_test_action_ends_with_its_last_run_in_every_pair_order.)
 # A prod rollout fails its alarms; CodeDeploy's automatic rollback is a deployment of its own.
 ROLLBACK_EVENTS = [
     codedeploy(PROD_ACCOUNT, "d-FAILED0001", "START", "2026-11-28T03:41:00Z"),
@@ -69,7 +73,7 @@ RETRY_EVENTS = [
 
 def _label(event: dict[str, Any]) -> str:
     detail = event["detail"]
-    what = detail.get("stage") or detail.get("deploymentId")
+    what = detail.get("action") or detail.get("stage") or detail.get("deploymentId")
     return f"{event['detail-type'].split()[-2]}:{what}:{detail.get('state', 'checks')}@{event['time'][11:19]}"
 
 
@@ -78,6 +82,7 @@ def deliver(monkeypatch: pytest.MonkeyPatch) -> Iterator[Deliver]:
     """Delivers events to the recorder with an empty table; returns the table as id -> item."""
     monkeypatch.setenv("STAGE_ENVIRONMENTS", json.dumps({"Staging": "staging", "Prod": "prod"}))
     monkeypatch.setenv("APPROVAL_ENVIRONMENTS", json.dumps({"Approval": "prod"}))
+    monkeypatch.setenv("TEST_ACTIONS", json.dumps({"Staging": "IntegrationTests", "Prod": "SmokeTests"}))
     monkeypatch.setenv("ENVIRONMENT_ACCOUNTS", json.dumps({STAGING_ACCOUNT: "staging", PROD_ACCOUNT: "prod"}))
     monkeypatch.setenv("ENVIRONMENT_STRATEGIES", json.dumps({"staging": "canary", "prod": "canary"}))
     for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"):
@@ -162,6 +167,8 @@ def test_a_release_leaves_complete_records_for_each_environment_and_rollout(deli
         assert (item["status"], item["strategy"], item["initiatedBy"]) == ("succeeded", "canary", TRIGGER)
         assert (item["startedAt"], item["completedAt"]) == (f"2026-11-28T{started}Z", f"2026-11-28T{completed}Z")
     assert prod["approvedBy"] == APPROVER and "approvedBy" not in staging
+    # The outcome of each stage's live tests (IntegrationTests, SmokeTests): what the prod gate requires.
+    assert staging["tests"] == "passed" and prod["tests"] == "passed"
     # The deploy hook's HealthCheckResults of the rollout, on the rollout and on the release's deployment.
     for item, rollout, count in ((staging, "d-STAGING01", 3), (prod, "d-PROD00001", 4)):
         assert item["rollout"] == rollout and item["healthChecks"] == table[rollout]["healthChecks"]
@@ -178,7 +185,10 @@ def test_environments_never_touch_each_others_records(deliver: Deliver) -> None:
     # Every key and every query of the recorder is one environment's, so a release's table is the
     # join of its environments' tables whatever the interleaving: checked on interleavings here.
     count = len(RELEASE_EVENTS)
-    orders = [tuple(range(count)), tuple(reversed(range(count))), (5, 0, 6, 1, 7, 2, 8, 3, 9, 4, 10, 11)]
+    staging_first = [i for i in range(count) if _environment(RELEASE_EVENTS[i]) == "staging"]
+    prod_first = [i for i in range(count) if _environment(RELEASE_EVENTS[i]) == "prod"]
+    interleaved = tuple(i for pair in itertools.zip_longest(prod_first, staging_first) for i in pair if i is not None)
+    orders = [tuple(range(count)), tuple(reversed(range(count))), interleaved]
     for order in orders:
         events = [RELEASE_EVENTS[i] for i in order]
         staging, prod = ([e for e in events if _environment(e) == name] for name in ("staging", "prod"))
@@ -233,6 +243,26 @@ def test_a_new_deployment_long_after_a_failure_is_not_a_rollback(deliver: Delive
         ]
     )
     assert "rollbackOf" not in table["d-NEXTFIX01"] and table["d-FAILED0002"]["status"] == "failed"
+
+
+def test_a_retried_test_action_ends_with_its_last_run_in_every_pair_order(deliver: Deliver) -> None:
+    retried = [
+        live_tests("Staging", "STARTED", "2026-11-28T03:10:30Z"),
+        live_tests("Staging", "FAILED", "2026-11-28T03:11:30Z"),
+        live_tests("Staging", "STARTED", "2026-11-28T03:20:00Z"),
+        live_tests("Staging", "SUCCEEDED", "2026-11-28T03:21:00Z"),
+    ]
+    assert deliver(retried)[f"{EXECUTION}:staging"]["tests"] == "passed"
+    assert deliver(retried[:3])[f"{EXECUTION}:staging"]["tests"] == "running"
+    assert _differences(deliver, retried, _swapped_and_backwards(len(retried))) == []
+
+
+def test_actions_other_than_the_stages_live_tests_are_ignored(deliver: Deliver) -> None:
+    other = [
+        live_tests("Staging", "SUCCEEDED", "2026-11-28T03:11:30Z", action="SecurityGate"),
+        live_tests("Build", "SUCCEEDED", "2026-11-28T03:11:30Z", action="IntegrationTests"),
+    ]
+    assert deliver(other) == {}
 
 
 def test_a_rejected_approval_fails_the_prod_deployment(deliver: Deliver) -> None:

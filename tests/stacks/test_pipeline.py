@@ -14,6 +14,7 @@ from cashtrace_constructs.checks.template import of_type
 from cashtrace_constructs.config import PipelineConfig
 from cashtrace_constructs.errors import DeploymentError, ErrorCode
 from cashtrace_constructs.logical_ids import stack_prefix, without_absolute_ids
+from cashtrace_constructs.promotion_gate import RECORD_READER_ROLE_NAME, RECORD_TABLE_PARAMETER
 from cashtrace_constructs.release_manifest import PLACEHOLDER_DIGEST
 from stacks import environments
 from stacks.pipeline_stack import CashTracePipelineStack
@@ -257,21 +258,65 @@ def test_state_changes_of_pipeline_stages_approvals_and_codedeploy_reach_the_rec
         if "EventPattern" in r["Properties"]
         and any(t["Arn"].get("Fn::GetAtt", [""])[0] in functions for t in r["Properties"]["Targets"])
     ]
-    by_type = {p["detail-type"][0]: p for p in patterns}
-    assert len(by_type) == len(patterns) == 4
-    assert by_type["CodePipeline Stage Execution State Change"]["detail"]["stage"] == ["Prod", "Staging"]
-    assert by_type["CodePipeline Action Execution State Change"]["detail"]["stage"] == ["Approval"]
-    codedeploy = by_type["CodeDeploy Deployment State-change Notification"]
+    by_type: dict[str, list[dict[str, Any]]] = {}
+    for pattern in patterns:
+        by_type.setdefault(pattern["detail-type"][0], []).append(pattern)
+    assert len(patterns) == 6
+    (stages,) = by_type["CodePipeline Stage Execution State Change"]
+    assert stages["detail"]["stage"] == ["Prod", "Staging"]
+    actions = {tuple(p["detail"]["stage"]): p["detail"] for p in by_type["CodePipeline Action Execution State Change"]}
+    assert actions[("Approval",)]["type"] == {"category": ["Approval"]}
+    # Each stage's live tests: the prod promotion gate requires staging's to have passed.
+    assert actions[("Prod", "Staging")]["action"] == ["IntegrationTests", "SmokeTests"]
+    (codedeploy,) = by_type["CodeDeploy Deployment State-change Notification"]
     assert codedeploy["account"] == ["222222222222", "333333333333"]
     policies = [r["Properties"] for _, r in of_type(template, "AWS::Events::EventBusPolicy")]
     assert {p["Statement"]["Principal"]["AWS"] for p in policies} == {
         "arn:aws:iam::222222222222:root", "arn:aws:iam::333333333333:root"
     }  # fmt: skip
-    forwarded = {"StringEquals": {"events:source": ["aws.codedeploy", "cashtrace.deployment-health"]}}
-    assert all(p["Statement"]["Condition"] == forwarded for p in policies)
-    # The deploy hook's results of each rollout, from the same two accounts.
-    results = by_type["CashTrace Deployment Health Checks"]
+    sources = ["aws.codedeploy", "cashtrace.deployment-health", "cashtrace.promotion-gate"]
+    assert all(p["Statement"]["Condition"] == {"StringEquals": {"events:source": sources}} for p in policies)
+    # The deploy hook's results of each rollout and the prod gate's decisions, from the same accounts.
+    ((results,), (decisions,)) = (
+        by_type["CashTrace Deployment Health Checks"],
+        by_type["CashTrace Promotion Gate Decision"],
+    )
     assert results["source"] == ["cashtrace.deployment-health"] and results["account"] == codedeploy["account"]
+    assert decisions["source"] == ["cashtrace.promotion-gate"] and decisions["account"] == codedeploy["account"]
+    recorder = next(
+        r["Properties"]["Environment"]["Variables"]
+        for _, r in of_type(template, "AWS::Lambda::Function")
+        if "TEST_ACTIONS" in r["Properties"].get("Environment", {}).get("Variables", {})
+    )
+    assert json.loads(recorder["TEST_ACTIONS"]) == {"Prod": "SmokeTests", "Staging": "IntegrationTests"}
+
+
+def test_the_prod_gate_may_read_the_record_and_nothing_else(template: dict[str, Any]) -> None:
+    """Least privilege across accounts: one role, trusted by prod's gate role only, GetItem and Query on the
+    record's table and index, decrypting through DynamoDB only, and the parameter naming the table."""
+    (role_id, role), *others = [
+        (logical_id, r["Properties"])
+        for logical_id, r in of_type(template, "AWS::IAM::Role")
+        if r["Properties"].get("RoleName") == RECORD_READER_ROLE_NAME
+    ]
+    assert others == []
+    (trust,) = role["AssumeRolePolicyDocument"]["Statement"]
+    assert trust["Principal"] == {"AWS": "arn:aws:iam::333333333333:root"} and trust["Action"] == "sts:AssumeRole"
+    (gate_role,) = trust["Condition"]["ArnEquals"]["aws:PrincipalArn"]
+    assert gate_role["Fn::Join"][1][-1] == ":iam::333333333333:role/cashtrace-prod-promotion-gate"
+    (policy,) = [
+        r["Properties"]
+        for _, r in of_type(template, "AWS::IAM::ManagedPolicy")
+        if {"Ref": role_id} in r["Properties"].get("Roles", [])
+    ]
+    (table_id,) = [logical_id for logical_id, _ in of_type(template, "AWS::DynamoDB::GlobalTable")]
+    table, reads, decrypt, parameter = {"Fn::GetAtt": [table_id, "Arn"]}, *policy["PolicyDocument"]["Statement"]
+    assert reads["Action"] == ["dynamodb:GetItem", "dynamodb:Query"]
+    assert reads["Resource"] == [table, {"Fn::Join": ["", [table, "/index/byEnvironment"]]}]
+    assert decrypt["Condition"] == {"StringEquals": {"kms:ViaService": "dynamodb.af-south-1.amazonaws.com"}}
+    assert parameter["Action"] == "ssm:GetParameter"
+    (name,) = [r["Properties"] for _, r in of_type(template, "AWS::SSM::Parameter")]
+    assert name["Name"] == RECORD_TABLE_PARAMETER and name["Value"] == {"Ref": table_id}
 
 
 def test_delivery_metrics_are_published_on_a_schedule_from_the_record_and_shown_on_a_dashboard(

@@ -73,13 +73,19 @@ def test_make_rehearse_shows_what_ships_and_each_of_its_checks_can_fail(tmp_path
     assert output.count(f"commitSha {COMMIT}") == 3
     assert f"OK: staging and prod would ship cashtrace/api@{digest}" in output
 
-    # (b) a next release changes the task definitions, their rollout and the gate's build, nothing else.
+    # (b) a next release changes the task definitions, their rollout, prod's promotion gate and the
+    # security gate's build, nothing else.
     before, after = templates(tmp_path / "release.out"), templates(tmp_path / "next.out")
     changed = {(c.stack, c.resource_type) for c in changes(before, after)}
     staged = (f"{PIPELINE}/Staging/Environment", f"{PIPELINE}/Prod/Environment")
     for stack in ("CashTrace-Staging", "CashTrace-Prod", *staged):
         assert {(stack, "AWS::ECS::TaskDefinition"), (stack, "Custom::EcsDeployment")} <= changed
-    assert {t for _, t in changed} == {"AWS::ECS::TaskDefinition", "Custom::EcsDeployment", "AWS::CodeBuild::Project"}
+    assert {(stack, t) for stack, t in changed if t == "Custom::PromotionGate"} == {
+        ("CashTrace-Prod", "Custom::PromotionGate"), (f"{PIPELINE}/Prod/Environment", "Custom::PromotionGate")
+    }  # fmt: skip
+    assert {t for _, t in changed} == {
+        "AWS::ECS::TaskDefinition", "Custom::EcsDeployment", "Custom::PromotionGate", "AWS::CodeBuild::Project"
+    }  # fmt: skip
     assert {pin.digest for pin in pins(after)} == {load(tmp_path / "next.json").digest}
 
     # A stateful change is caught, and so is a stage running another image.

@@ -19,7 +19,7 @@ from typing import Any, TextIO
 
 import boto3
 
-from lambdas.delivery_metrics.handler import DeliveryMetrics, Deployment, compute, from_item, read
+from lambdas.delivery_metrics.handler import DeliveryMetrics, Deployment, compute, deployments, read
 from stacks.environments import all_environments, pipeline
 from tools.git import git
 
@@ -103,7 +103,7 @@ def main(argv: Sequence[str] | None = None, *, dynamodb: Any = None, cloudformat
     since = until - timedelta(days=args.days)
     records: list[Deployment]
     if args.items:
-        records = [from_item(item) for item in json.loads(args.items.read_text())]
+        records = deployments(json.loads(args.items.read_text()))
     else:
         table_name = args.table or find_table(cloudformation or boto3.client("cloudformation", region_name=args.region))
         table = (dynamodb or boto3.resource("dynamodb", region_name=args.region)).Table(table_name)

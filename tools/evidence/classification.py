@@ -96,6 +96,7 @@ NO_USER_DATA: Mapping[str, str] = {
     "AWS::CDK::Metadata": "CDK version reporting",
     "Custom::DatabaseBootstrap": "creates the API's database role at deploy time (the data stays in the database)",
     "Custom::EcsDeployment": "starts a CodeDeploy rollout at deploy time",
+    "Custom::PromotionGate": "checks the release digest against the deployment record at deploy time",
     "Custom::VpcRestrictDefaultSG": "removes the default security group's rules at deploy time",
 }
 

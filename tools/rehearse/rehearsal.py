@@ -25,11 +25,13 @@ from cashtrace_constructs.release_manifest import ReleaseManifest, write
 PIPELINE = "CashTrace-Pipeline"
 STAGES = ("Staging", "Prod")
 # What a new image must change: the task definition, the custom resource that starts the CodeDeploy
-# rollout of it, and in the pipeline the gate's build project, which names the digest. The pipeline
+# rollout of it, prod's promotion gate (it checks the new digest before either changes), and in the
+# pipeline the gate's build project, which names the digest. The pipeline
 # resource itself does not change, so self-mutation updates the project and the execution goes on.
 EXPECTED_CHANGES = {
     "AWS::ECS::TaskDefinition": "the new image",
     "Custom::EcsDeployment": "starts the CodeDeploy rollout of the new task definition",
+    "Custom::PromotionGate": "prod checks the new digest in the deployment record first",
     "AWS::CodeBuild::Project": "the SecurityGate step names the new digest",
 }
 STATEFUL_TYPES = frozenset(
