@@ -111,16 +111,23 @@ class DeploymentLog:
     # ---- order-safe writes ----
 
     def _update(
-        self, deployment_id: str, expression: str, values: Mapping[str, Any], condition: str | None = None
+        self,
+        deployment_id: str,
+        expression: str,
+        values: Mapping[str, Any],
+        condition: str | None = None,
+        *,
+        returns: bool = False,
     ) -> dict[str, Any] | None:
-        """One UpdateItem; the item as it is now, or None when `condition` failed (a later event won)."""
+        """One UpdateItem; None when `condition` failed (a later event won), else the item as it is now
+        with `returns` ({} without: a write whose result nobody reads does not carry the item back)."""
         names = {f"#{name}": name for name in re.findall(r"#(\w+)", f"{expression} {condition or ''}")}
         arguments: dict[str, Any] = {
             "Key": {"id": deployment_id},
             "UpdateExpression": expression,
             "ExpressionAttributeNames": names,
             "ExpressionAttributeValues": _dynamodb(dict(values)),
-            "ReturnValues": "ALL_NEW",
+            "ReturnValues": "ALL_NEW" if returns else "NONE",
         }
         if condition:
             arguments["ConditionExpression"] = condition
@@ -153,7 +160,7 @@ class DeploymentLog:
         if environment is not None:
             values[":environment"] = environment
             condition = "attribute_not_exists(#environment) OR #environment = :environment"
-        return self._update(deployment_id, "SET " + ", ".join(sets), values, condition)
+        return self._update(deployment_id, "SET " + ", ".join(sets), values, condition, returns=True)
 
     def started(self, deployment_id: str, time: str) -> None:
         """`startedAt` is the earliest event seen: a late START moves it back, a late SUCCESS never forward."""
