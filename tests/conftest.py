@@ -12,6 +12,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import botocore.loaders
+import botocore.session
 import pytest
 from aws_cdk.cx_api import CloudAssembly
 from hypothesis import HealthCheck, settings
@@ -27,6 +29,15 @@ for _variable in [
 ]:
     os.environ.pop(_variable)
 os.environ.pop("CASHTRACE_NOTIFICATION_EMAILS", None)
+
+# One loader of botocore's service models for every session a test makes: each new boto3.Session
+# (the promotion gate makes one per request for its assumed role, the preflight one per account)
+# would read the models again, about 75 ms per client. The models are read-only data.
+_MODELS = botocore.loaders.create_loader()
+_create_loader = botocore.session.create_loader
+botocore.session.create_loader = lambda search_path_string=None: (  # type: ignore[assignment]
+    _create_loader(search_path_string) if search_path_string else _MODELS
+)
 
 settings.register_profile("ci", max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 settings.register_profile("dev", max_examples=30, deadline=None)

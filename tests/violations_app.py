@@ -20,6 +20,8 @@ from aws_cdk import Acknowledgment, App, CfnResource, Stack, Validations
 from aws_cdk import aws_s3 as s3
 from constructs import IConstruct
 
+from cashtrace_constructs.config import PLACEHOLDER_PIPELINE_ACCOUNT
+
 PATH_METADATA = {"aws:cdk:enable-path-metadata": True}
 # The ARN of a secret of another environment (staging's account).
 FOREIGN_ARN = "arn:aws:secretsmanager:af-south-1:222222222222:secret:cashtrace/staging/database-AbCdEf"
@@ -241,6 +243,20 @@ OVERRIDES: list[tuple[Violation, Callable[[CfnResource], None]]] = [
     ),
 ]
 
+# CDK Pipelines synthesizes a stage's templates when the stage is added, before `inject` runs: this
+# escape hatch is made while the pipeline's prod stage stack is built (`_prod_stage_pulls_a_tag`).
+HOTFIX_TAG = "cashtrace/api:hotfix"
+IN_STAGE: list[Violation] = [
+    Violation(
+        "CT-P3-ScannedImageShips",
+        PIPELINE,
+        "Pipeline/Pipeline/Resource",
+        "CashTrace-Pipeline/Prod/Environment/Api/TaskDefinition/Resource container 'api' runs "
+        f"'{PLACEHOLDER_PIPELINE_ACCOUNT}.dkr.ecr.af-south-1.amazonaws.com/{HOTFIX_TAG}', not pinned to the gated",
+        "add_property_override ContainerDefinitions.0.Image, in the pipeline's prod stage stack",
+    )
+]
+
 # Violations in the construct tree, for the checks that read it (and our rules on top).
 INJECTED = "InjectedBucket"
 TREE: list[Violation] = [
@@ -271,7 +287,7 @@ TREE: list[Violation] = [
     ),
     Violation("CT-CostAllocationTags", PROD, "", "lacks cost-allocation tags ['owner']", "stack.tags.remove_tag"),
 ]
-VIOLATIONS: list[Violation] = [violation for violation, _ in OVERRIDES] + TREE
+VIOLATIONS: list[Violation] = [violation for violation, _ in OVERRIDES] + IN_STAGE + TREE
 
 
 def _find(scope: IConstruct, path: str) -> IConstruct:
@@ -310,11 +326,32 @@ def inject(app: App) -> None:
     prod.tags.remove_tag("owner", 1000)
 
 
+def _prod_stage_pulls_a_tag() -> None:
+    """The pipeline's stages built from an environment stack whose prod task pulls a tag (IN_STAGE)."""
+    from aws_cdk import aws_ecs as ecs
+
+    from stacks import stage
+    from stacks.environment_stack import CashTraceEnvironmentStack
+
+    class ProdPullsATag(CashTraceEnvironmentStack):
+        def __init__(self, *args: object, **kwargs: object) -> None:
+            super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+            if self.config.name == "prod":
+                task = self.service.task_definition.node.default_child
+                assert isinstance(task, ecs.CfnTaskDefinition)
+                image = f"{self.config.service.repository_account}.dkr.ecr.af-south-1.amazonaws.com/{HOTFIX_TAG}"
+                task.add_property_override("ContainerDefinitions.0.Image", image)
+
+    stage.CashTraceEnvironmentStack = ProdPullsATag  # type: ignore[attr-defined]
+
+
 def synthesize(outdir: Path) -> str:
     """Build the real app, inject every violation, synthesize: `refused`, `accepted` or a traceback."""
     try:
         from stacks.app import build_app
         from tests.synth import make_app
+
+        _prod_stage_pulls_a_tag()
 
         app = make_app(outdir, **PATH_METADATA)
         build_app(app)

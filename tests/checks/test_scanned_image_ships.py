@@ -6,18 +6,13 @@ import json
 from typing import Any
 
 import pytest
-from aws_cdk import Validations
-from aws_cdk import aws_ecs as ecs
 from aws_cdk.cx_api import CloudAssembly
 
-from cashtrace_constructs.checks import CashTraceChecks, ScannedImageShips, SynthesizedStack, evaluate
+from cashtrace_constructs.checks import ScannedImageShips, SynthesizedStack, evaluate
 from cashtrace_constructs.checks.scanned_image_ships import image_text, shipped_image
 from cashtrace_constructs.checks.template import of_type
-from cashtrace_constructs.release_manifest import ReleaseManifest
-from stacks import environments, stage
-from stacks.environment_stack import CashTraceEnvironmentStack
-from stacks.pipeline_stack import CashTracePipelineStack
-from tests.synth import make_app
+from tests.conftest import ViolationsOutcome
+from tests.violations_app import HOTFIX_TAG
 
 PIPELINE_ACCOUNT = "444444444444"
 DIGEST = "sha256:" + "a" * 64
@@ -196,37 +191,13 @@ def test_the_real_pipeline_is_compliant_and_fails_without_its_gate_or_with_anoth
     assert "CashTrace-Pipeline/Prod/Environment" in finding.message and "the gate checks" in finding.message
 
 
-class _ProdPinnedToATag(CashTraceEnvironmentStack):
-    """The environment stack with an escape hatch in it: prod's app container pulls a tag."""
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        if self.config.name == "prod":
-            task = self.service.task_definition.node.default_child
-            assert isinstance(task, ecs.CfnTaskDefinition)
-            task.add_property_override("ContainerDefinitions.0.Image", f"{ECR}amazonaws.com/cashtrace/api:hotfix")
-
-
-@pytest.mark.synth
-def test_an_escape_hatch_pinning_prod_to_a_tag_fails_synthesis(monkeypatch: pytest.MonkeyPatch) -> None:
-    """The real pipeline stack and stages from one release; prod's image overridden inside its stack.
-
-    CDK Pipelines synthesizes a stage when it is added, so the override has to happen while the
-    environment stack is built, as it would in our own code.
-    """
-    monkeypatch.setattr(stage, "CashTraceEnvironmentStack", _ProdPinnedToATag)
-    release = ReleaseManifest("cashtrace/api", DIGEST, "0" * 39 + "1", "2026-11-28T03:00:00Z")
-    app = make_app()
-    CashTracePipelineStack(
-        app,
-        "CashTrace-Pipeline",
-        config=environments.pipeline(),
-        environments=environments.all_environments(release=release),
-    )
-    Validations.of(app).add_plugins(CashTraceChecks([ScannedImageShips()]))
-    with pytest.raises(RuntimeError, match="ValidationFailed") as error:
-        app.synth()
-    message = str(error.value)
-    assert "Property 3 (security scan): DEPLOY_CI_FAILED" in message
-    assert "CashTrace-Pipeline/Prod/Environment" in message and "cashtrace/api:hotfix" in message
-    assert "Staging/Environment" not in message
+def test_an_escape_hatch_pinning_prods_stage_to_a_tag_fails_synthesis_naming_only_prod(
+    violations_outcome: ViolationsOutcome,
+) -> None:
+    """The violations app builds the pipeline's prod stage with its image overridden to a tag
+    (tests/violations_app.py IN_STAGE): the gate's rule names that stage, and staging is not named."""
+    assert violations_outcome.refused
+    mine = [f for f in violations_outcome.findings if f.startswith(f"CashTraceChecks {ScannedImageShips.rule_id} ")]
+    assert mine and all("DEPLOY_CI_FAILED" in f for f in mine), mine
+    assert any("CashTrace-Pipeline/Prod/Environment" in f and f"/{HOTFIX_TAG}'" in f for f in mine), mine
+    assert not any("Staging/Environment" in f for f in mine), mine

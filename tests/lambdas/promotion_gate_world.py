@@ -17,7 +17,6 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import boto3
-import botocore.loaders
 import botocore.session
 from botocore.validate import validate_parameters
 
@@ -44,21 +43,6 @@ RECORDER_ENVIRONMENT = {
     "ENVIRONMENT_ACCOUNTS": json.dumps({"222222222222": "staging", PROD_ACCOUNT: "prod"}),
     "ENVIRONMENT_STRATEGIES": json.dumps({"staging": "canary", "prod": "canary"}),
 }
-
-
-# One loader for the sessions of the tests: each new session (the gate makes one per request, for the
-# assumed role) would read botocore's service models again, about 75 ms per client.
-_MODELS = botocore.loaders.create_loader()
-_Session = boto3.Session
-
-
-def shared_models_session(*args: Any, **kwargs: Any) -> boto3.Session:
-    """`boto3.Session`, reusing one loader of botocore's models (the tests patch boto3.Session with it)."""
-    if "botocore_session" not in kwargs:
-        core = botocore.session.get_session()
-        core.register_component("data_loader", _MODELS)
-        kwargs["botocore_session"] = core
-    return _Session(*args, **kwargs)
 
 
 def pipeline_session() -> boto3.Session:

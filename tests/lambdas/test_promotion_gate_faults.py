@@ -33,7 +33,6 @@ from tests.lambdas.promotion_gate_world import (
     pipeline_session,
     record,
     response_server,
-    shared_models_session,
 )
 from tests.lambdas.record_events import RELEASE, approval, live_tests, stage
 
@@ -70,7 +69,6 @@ def pipeline_table() -> Iterator[Any]:
 def table(pipeline_table: Any, monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
     for name, value in {**GATE_ENVIRONMENT, **RECORDER_ENVIRONMENT}.items():
         monkeypatch.setenv(name, value)
-    monkeypatch.setattr(gate.boto3, "Session", shared_models_session)
     yield pipeline_table
     empty(pipeline_table)
 

@@ -14,8 +14,6 @@ from pathlib import Path
 from typing import Any
 
 import boto3
-import botocore.loaders
-import botocore.session
 from botocore.stub import Stubber
 
 from cashtrace_constructs.config import pagerduty_secret_name
@@ -51,25 +49,14 @@ TOOLKIT_TEMPLATE = json.dumps(
 )
 
 
-# One loader for every test session: each new session would read botocore's service models again
-# (about 75 ms per client made; the preflight makes a dozen per run).
-_MODELS = botocore.loaders.create_loader()
-
-
-def _session(**credentials: Any) -> boto3.Session:
-    core = botocore.session.get_session()
-    core.register_component("data_loader", _MODELS)
-    return boto3.Session(botocore_session=core, **credentials)
-
-
 def session_in(account: str) -> boto3.Session:
     """A session whose calls moto books to `account` (moto keys accounts on assumed-role credentials)."""
     if account == ENVIRONMENT_ACCOUNT:
-        return _session(region_name=REGION)
+        return boto3.Session(region_name=REGION)
     credentials = boto3.client("sts", region_name=REGION).assume_role(
         RoleArn=f"arn:aws:iam::{account}:role/setup", RoleSessionName="preflight-test"
     )["Credentials"]
-    return _session(
+    return boto3.Session(
         aws_access_key_id=credentials["AccessKeyId"],
         aws_secret_access_key=credentials["SecretAccessKey"],
         aws_session_token=credentials["SessionToken"],
