@@ -10,10 +10,7 @@ DescribeStacks are fakes that check every request against the real API model.
 from __future__ import annotations
 
 import json
-import threading
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from collections.abc import Sequence
 from typing import Any
 
 import boto3
@@ -21,7 +18,7 @@ import botocore.session
 from botocore.validate import validate_parameters
 
 from lambdas.deployment_record.handler import DeploymentLog, handle
-from tests.lambdas.record_events import PROD_ACCOUNT, RELEASE, CodePipelineAnswers
+from tests.lambdas.record_events import PROD_ACCOUNT, RELEASE, CodePipelineAnswers, create_record_table
 
 REGION = "af-south-1"
 PIPELINE_ACCOUNT = "444444444444"
@@ -45,10 +42,10 @@ RECORDER_ENVIRONMENT = {
 }
 
 
-def pipeline_session() -> boto3.Session:
-    """A session in the pipeline account (moto keys the account on the assumed role's credentials)."""
+def session_in(account: str) -> boto3.Session:
+    """A session whose calls moto books to `account` (moto keys accounts on assumed-role credentials)."""
     credentials = boto3.client("sts", region_name=REGION).assume_role(
-        RoleArn=f"arn:aws:iam::{PIPELINE_ACCOUNT}:role/setup", RoleSessionName="test-setup"
+        RoleArn=f"arn:aws:iam::{account}:role/setup", RoleSessionName="test-setup"
     )["Credentials"]
     return boto3.Session(
         aws_access_key_id=credentials["AccessKeyId"],
@@ -58,26 +55,13 @@ def pipeline_session() -> boto3.Session:
     )
 
 
+def pipeline_session() -> boto3.Session:
+    return session_in(PIPELINE_ACCOUNT)
+
+
 def create_record(session: boto3.Session, table_name: str = "cashtrace-deployments") -> Any:
     """The deployment table as DeploymentRecord creates it, and the parameter naming it."""
-    table = session.resource("dynamodb").create_table(
-        TableName=table_name,
-        KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
-        AttributeDefinitions=[
-            {"AttributeName": name, "AttributeType": "S"} for name in ("id", "environment", "startedAt")
-        ],
-        GlobalSecondaryIndexes=[
-            {
-                "IndexName": "byEnvironment",
-                "KeySchema": [
-                    {"AttributeName": "environment", "KeyType": "HASH"},
-                    {"AttributeName": "startedAt", "KeyType": "RANGE"},
-                ],
-                "Projection": {"ProjectionType": "ALL"},
-            }
-        ],
-        BillingMode="PAY_PER_REQUEST",
-    )
+    table = create_record_table(session.resource("dynamodb"), table_name)
     session.client("ssm").put_parameter(Name=TABLE_PARAMETER, Value=table_name, Type="String", Overwrite=True)
     return table
 
@@ -209,33 +193,6 @@ def gate_event(
     if request_type != "Create":
         event["PhysicalResourceId"] = "promotion-gate-prod"
     return event
-
-
-class _CloudFormation(BaseHTTPRequestHandler):
-    def do_PUT(self) -> None:
-        server: Any = self.server
-        server.answers.append(json.loads(self.rfile.read(int(self.headers["Content-Length"]))))
-        status = server.statuses.pop(0) if server.statuses else 200
-        self.send_response(status)
-        self.send_header("Content-Length", "0")
-        self.end_headers()
-
-    def log_message(self, *args: Any) -> None:
-        pass
-
-
-@contextmanager
-def response_server() -> Iterator[Any]:
-    """CloudFormation's pre-signed response URL: records each answer; `statuses` makes the next PUTs fail."""
-    httpd: Any = ThreadingHTTPServer(("127.0.0.1", 0), _CloudFormation)
-    httpd.answers, httpd.statuses = [], []
-    httpd.url = f"http://127.0.0.1:{httpd.server_port}/response?signature=x"
-    threading.Thread(target=httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
-    try:
-        yield httpd
-    finally:
-        httpd.shutdown()
-        httpd.server_close()
 
 
 class FakeClock:

@@ -9,10 +9,8 @@ from __future__ import annotations
 
 import json
 import socket
-import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import boto3
@@ -20,6 +18,7 @@ import pytest
 from botocore.stub import Stubber
 
 from lambdas.database_bootstrap import handler as bootstrap
+from tests.lambdas.custom_resource import response_server
 from tests.lambdas.database_secrets import (
     API_USERNAME,
     GROUP_ROLE,
@@ -30,34 +29,16 @@ from tests.lambdas.database_secrets import (
 from tests.postgres import PostgresServer
 
 
-class _CloudFormation(BaseHTTPRequestHandler):
-    def do_PUT(self) -> None:
-        server: Any = self.server
-        body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
-        server.answers.append(body)
-        status = server.statuses.pop(0) if server.statuses else 200
-        self.send_response(status)
-        self.send_header("Content-Length", "0")
-        self.end_headers()
-
-    def log_message(self, *args: Any) -> None:
-        pass
-
-
 @pytest.fixture
 def cloudformation() -> Iterator[Any]:
-    httpd: Any = ThreadingHTTPServer(("127.0.0.1", 0), _CloudFormation)
-    httpd.answers, httpd.statuses = [], []
-    threading.Thread(target=httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
-    yield httpd
-    httpd.shutdown()
-    httpd.server_close()
+    with response_server() as server:
+        yield server
 
 
 def _event(cloudformation: Any, request_type: str = "Create", **extra: Any) -> dict[str, Any]:
     return {
         "RequestType": request_type,
-        "ResponseURL": f"http://127.0.0.1:{cloudformation.server_port}/response?signature=x",
+        "ResponseURL": cloudformation.url,
         "StackId": "arn:aws:cloudformation:af-south-1:123456789012:stack/CashTrace-Staging/1",
         "RequestId": "request-1",
         "LogicalResourceId": "DatabaseAccessResource",

@@ -19,6 +19,7 @@ from botocore.stub import Stubber
 from cashtrace_constructs.config import pagerduty_secret_name
 from cashtrace_constructs.release_manifest import ReleaseManifest, write
 from tests.lambdas.promotion_gate_world import RECORDER_ENVIRONMENT, create_record, record
+from tests.lambdas.promotion_gate_world import session_in as assumed_session_in
 from tests.lambdas.record_events import RELEASE, approval, live_tests, stage
 from tools.preflight.accounts import Account
 
@@ -50,18 +51,8 @@ TOOLKIT_TEMPLATE = json.dumps(
 
 
 def session_in(account: str) -> boto3.Session:
-    """A session whose calls moto books to `account` (moto keys accounts on assumed-role credentials)."""
-    if account == ENVIRONMENT_ACCOUNT:
-        return boto3.Session(region_name=REGION)
-    credentials = boto3.client("sts", region_name=REGION).assume_role(
-        RoleArn=f"arn:aws:iam::{account}:role/setup", RoleSessionName="preflight-test"
-    )["Credentials"]
-    return boto3.Session(
-        aws_access_key_id=credentials["AccessKeyId"],
-        aws_secret_access_key=credentials["SecretAccessKey"],
-        aws_session_token=credentials["SessionToken"],
-        region_name=REGION,
-    )
+    """moto's default account without credentials of its own, any other through an assumed role."""
+    return boto3.Session(region_name=REGION) if account == ENVIRONMENT_ACCOUNT else assumed_session_in(account)
 
 
 class World:

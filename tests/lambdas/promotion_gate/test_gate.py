@@ -7,26 +7,21 @@ says what CloudFormation sees (tests/lambdas/promotion_gate_world.py).
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from moto import mock_aws
 
 from lambdas.deployment_record.handler import GATE_KIND
 from lambdas.promotion_gate import handler as gate
+from tests.lambdas.custom_resource import response_server
 from tests.lambdas.promotion_gate_world import (
     GATE_ENVIRONMENT,
-    RECORDER_ENVIRONMENT,
     FakeClock,
     GateClients,
     Stacks,
-    create_record,
     empty,
     gate_event,
-    pipeline_session,
     record,
-    response_server,
 )
 from tests.lambdas.record_events import (
     APPROVER,
@@ -54,33 +49,6 @@ STAGING = [
 ]
 APPROVED = approval("SUCCEEDED", "2026-11-28T03:40:00Z")
 UNKNOWN_DIGEST = "sha256:" + "cd" * 32
-
-
-@pytest.fixture(scope="module")
-def pipeline_table() -> Iterator[Any]:
-    with pytest.MonkeyPatch.context() as patch:
-        for name, value in {
-            "AWS_ACCESS_KEY_ID": "test",
-            "AWS_SECRET_ACCESS_KEY": "test",  # pragma: allowlist secret
-            **RECORDER_ENVIRONMENT,
-        }.items():
-            patch.setenv(name, value)
-        with mock_aws():
-            yield create_record(pipeline_session())
-
-
-@pytest.fixture
-def table(pipeline_table: Any, monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
-    for name, value in {**GATE_ENVIRONMENT, **RECORDER_ENVIRONMENT}.items():
-        monkeypatch.setenv(name, value)
-    yield pipeline_table
-    empty(pipeline_table)
-
-
-@pytest.fixture
-def cloudformation() -> Iterator[Any]:
-    with response_server() as server:
-        yield server
 
 
 def _run(cloudformation: Any, clients: GateClients, clock: FakeClock | None = None, **event: Any) -> dict[str, Any]:

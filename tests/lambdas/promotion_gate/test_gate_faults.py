@@ -1,4 +1,4 @@
-"""Failure handling of the promotion gate (its verdicts are tested in test_promotion_gate.py).
+"""Failure handling of the promotion gate (its verdicts are tested in test_gate.py).
 
 Its caller is CloudFormation, waiting for one answer on the pre-signed URL: every failure must end in
 a FAILED answer whose reason starts with a DEPLOY_* code, before the Lambda's deadline, so the
@@ -9,30 +9,24 @@ botocore's Stubber (every request checked against the real API model).
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import boto3
 import pytest
 from botocore.exceptions import ClientError
 from botocore.stub import ANY, Stubber
-from moto import mock_aws
 
 from lambdas.promotion_gate import handler as gate
 from tests.lambdas.promotion_gate_world import (
     GATE_ENVIRONMENT,
     READER_ROLE,
-    RECORDER_ENVIRONMENT,
     REGION,
     Bus,
     FakeClock,
     GateClients,
-    create_record,
-    empty,
     gate_event,
     pipeline_session,
     record,
-    response_server,
 )
 from tests.lambdas.record_events import RELEASE, approval, live_tests, stage
 
@@ -50,33 +44,6 @@ class _Context:
 
     def get_remaining_time_in_millis(self) -> int:
         return int(self.remaining_seconds * 1000)
-
-
-@pytest.fixture(scope="module")
-def pipeline_table() -> Iterator[Any]:
-    with pytest.MonkeyPatch.context() as patch:
-        for name, value in {
-            "AWS_ACCESS_KEY_ID": "test",
-            "AWS_SECRET_ACCESS_KEY": "test",  # pragma: allowlist secret
-            **RECORDER_ENVIRONMENT,
-        }.items():
-            patch.setenv(name, value)
-        with mock_aws():
-            yield create_record(pipeline_session())
-
-
-@pytest.fixture
-def table(pipeline_table: Any, monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
-    for name, value in {**GATE_ENVIRONMENT, **RECORDER_ENVIRONMENT}.items():
-        monkeypatch.setenv(name, value)
-    yield pipeline_table
-    empty(pipeline_table)
-
-
-@pytest.fixture
-def cloudformation() -> Iterator[Any]:
-    with response_server() as server:
-        yield server
 
 
 def _answer(cloudformation: Any, clients: GateClients, context: Any = None, **event: Any) -> dict[str, Any]:
