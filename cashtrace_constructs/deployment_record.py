@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 from aws_cdk import RemovalPolicy, Stack
 from aws_cdk import aws_codepipeline as codepipeline
@@ -153,42 +154,39 @@ class DeploymentRecord(Construct):
         )
 
         target = targets.LambdaFunction(function, retry_attempts=4)
-        events.Rule(
-            self,
-            "StageChanges",
-            description="Pipeline stages that deploy an environment",
-            event_pattern=events.EventPattern(
-                source=["aws.codepipeline"],
-                detail_type=[STAGE_STATE_CHANGE],
-                resources=[pipeline.pipeline_arn],
-                detail={"stage": sorted(stage_environments)},
-            ),
-            targets=[target],
-        )
-        events.Rule(
-            self,
-            "ApprovalChanges",
-            description="Manual approvals (who approved a production deployment)",
-            event_pattern=events.EventPattern(
-                source=["aws.codepipeline"],
-                detail_type=[ACTION_STATE_CHANGE],
-                resources=[pipeline.pipeline_arn],
-                detail={"stage": sorted(approval_environments), "type": {"category": ["Approval"]}},
-            ),
-            targets=[target],
-        )
-        if props.test_actions:
+
+        def pipeline_rule(rule_id: str, description: str, detail_type: str, detail: dict[str, Any]) -> None:
             events.Rule(
                 self,
-                "TestResults",
-                description="The live tests of each stage (integration tests before the approval)",
+                rule_id,
+                description=description,
                 event_pattern=events.EventPattern(
                     source=["aws.codepipeline"],
-                    detail_type=[ACTION_STATE_CHANGE],
+                    detail_type=[detail_type],
                     resources=[pipeline.pipeline_arn],
-                    detail={"stage": sorted(props.test_actions), "action": sorted(set(props.test_actions.values()))},
+                    detail=detail,
                 ),
                 targets=[target],
+            )
+
+        pipeline_rule(
+            "StageChanges",
+            "Pipeline stages that deploy an environment",
+            STAGE_STATE_CHANGE,
+            {"stage": sorted(stage_environments)},
+        )
+        pipeline_rule(
+            "ApprovalChanges",
+            "Manual approvals (who approved a production deployment)",
+            ACTION_STATE_CHANGE,
+            {"stage": sorted(approval_environments), "type": {"category": ["Approval"]}},
+        )
+        if props.test_actions:
+            pipeline_rule(
+                "TestResults",
+                "The live tests of each stage (integration tests before the approval)",
+                ACTION_STATE_CHANGE,
+                {"stage": sorted(props.test_actions), "action": sorted(set(props.test_actions.values()))},
             )
         events.Rule(
             self,
