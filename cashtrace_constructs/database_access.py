@@ -16,6 +16,7 @@ from aws_cdk import aws_kms as kms
 from aws_cdk import aws_secretsmanager as secretsmanager
 from constructs import Construct
 
+from cashtrace_constructs.custom_resource_layer import custom_resource_layer
 from cashtrace_constructs.database import DATABASE_NAME, PostgresDatabase
 from cashtrace_constructs.function import PythonHandler, PythonHandlerProps
 from cashtrace_constructs.postgres_driver import postgres_driver_layer
@@ -67,7 +68,7 @@ class DatabaseAccess(Construct):
                 subnets=props.subnets,
                 encryption_key=props.encryption_key,
                 security_groups=[security_group],
-                layers=[postgres_driver_layer(self)],
+                layers=[postgres_driver_layer(self), custom_resource_layer(self)],
                 timeout_seconds=120,
                 reserved_concurrency=1,
                 environment={

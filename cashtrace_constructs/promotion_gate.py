@@ -27,6 +27,7 @@ from aws_cdk import aws_ssm as ssm
 from constructs import Construct, IConstruct
 
 from cashtrace_constructs.config import DEPLOYMENT_RECORD_READER_ROLE, DEPLOYMENT_RECORD_TABLE_PARAMETER, ServiceConfig
+from cashtrace_constructs.custom_resource_layer import custom_resource_layer
 from cashtrace_constructs.function import PythonHandler, PythonHandlerProps
 
 GATE_RESOURCE_TYPE = "Custom::PromotionGate"
@@ -74,6 +75,7 @@ class PromotionGate(Construct):
                 vpc=props.vpc,
                 subnets=props.subnets,
                 encryption_key=props.encryption_key,
+                layers=[custom_resource_layer(self)],
                 timeout_seconds=APPROVAL_WAIT_SECONDS + 60,
                 reserved_concurrency=1,
                 role_name=gate_role_name(environment),

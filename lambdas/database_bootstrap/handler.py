@@ -14,19 +14,24 @@ import json
 import logging
 import os
 import ssl
-import urllib.request
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 import boto3
+from custom_resource import (
+    RESPONSE_RESERVE_SECONDS,
+    Respond,
+    answer,
+    failed_answer,
+    remaining_seconds,
+    require_response_url,
+    send_response,
+)
 
 logger = logging.getLogger()
 logger.setLevel(logging.INFO)
 
-# Leave this much of the Lambda timeout to answer CloudFormation.
-RESPONSE_RESERVE_SECONDS = 10.0
-RESPONSE_TIMEOUT_SECONDS = 8.0
 AUTHENTICATION_FAILED = frozenset({"28P01", "28000"})
 # Serializes concurrent bootstraps of one database (any int8 key unique to this purpose).
 ADVISORY_LOCK_KEY = 0x6361736874726163  # "cashtrac"
@@ -199,50 +204,24 @@ def bootstrap(
     return {"GroupRole": settings.group_role, "Username": login.username, "Database": login.dbname}
 
 
-def send_response(event: Mapping[str, Any], body: Mapping[str, Any], timeout: float = RESPONSE_TIMEOUT_SECONDS) -> None:
-    """PUT the result to CloudFormation's pre-signed S3 URL (the only way a custom resource answers)."""
-    data = json.dumps(body).encode()
-    request = urllib.request.Request(  # noqa: S310  # nosec B310 (CloudFormation's https response URL)
-        str(event["ResponseURL"]),
-        data=data,
-        method="PUT",
-        headers={"Content-Type": "", "Content-Length": str(len(data))},
-    )
-    with urllib.request.urlopen(request, timeout=timeout) as response:  # noqa: S310  # nosec B310
-        response.read()
-
-
 def handler(
     event: Mapping[str, Any],
     context: Any,
     *,
     secrets: Any = None,
     connector: Callable[..., Any] = connect,
-    respond: Callable[[Mapping[str, Any], Mapping[str, Any]], None] = send_response,
+    respond: Respond = send_response,
 ) -> dict[str, Any]:
-    if not isinstance(event, Mapping) or "ResponseURL" not in event:
-        # Nobody to answer: fail loudly so the Errors alarm fires.
-        raise ValueError("not a CloudFormation custom resource event (no ResponseURL)")
+    require_response_url(event)
     physical_id = str(event.get("PhysicalResourceId") or f"{event.get('LogicalResourceId', 'Bootstrap')}-pending")
-    body: dict[str, Any] = {
-        "Status": "FAILED",
-        "Reason": "",
-        "PhysicalResourceId": physical_id,
-        "StackId": event.get("StackId"),
-        "RequestId": event.get("RequestId"),
-        "LogicalResourceId": event.get("LogicalResourceId"),
-    }
+    body = failed_answer(event, physical_id)
     try:
         request_type = event.get("RequestType")
         if request_type == "Delete":
             body |= {"Status": "SUCCESS", "Reason": "roles are kept with the database"}
         elif request_type in ("Create", "Update"):
             settings = Settings.from_environment(os.environ)
-            remaining = (
-                context.get_remaining_time_in_millis() / 1000
-                if context is not None and hasattr(context, "get_remaining_time_in_millis")
-                else float("inf")
-            )
+            remaining = remaining_seconds(context)
             budget = min(settings.connect_timeout_seconds, remaining - RESPONSE_RESERVE_SECONDS)
             if budget <= 0:
                 raise TimeoutError(f"{remaining:.0f} s left: too little to reach the database and answer")
@@ -259,10 +238,5 @@ def handler(
         logger.exception("database bootstrap failed")
         # CloudFormation shows the reason in the stack events; it never carries a secret value.
         body["Reason"] = f"{type(error).__name__}: {error}"[:1000]
-    try:
-        respond(event, body)
-    except Exception:
-        # One retry: an unanswered custom resource holds the stack for an hour.
-        logger.warning("answering CloudFormation failed; retrying once")
-        respond(event, body)
+    answer(event, body, respond)
     return body

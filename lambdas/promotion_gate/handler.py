@@ -20,13 +20,21 @@ import logging
 import os
 import re
 import time
-import urllib.request
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 import boto3
 from boto3.dynamodb.conditions import Attr, Key
+from custom_resource import (
+    RESPONSE_RESERVE_SECONDS,
+    Respond,
+    answer,
+    failed_answer,
+    remaining_seconds,
+    require_response_url,
+    send_response,
+)
 
 logger = logging.getLogger()
 logger.setLevel(logging.INFO)
@@ -41,8 +49,6 @@ DECISION_SOURCE = "cashtrace.promotion-gate"
 DECISION = "CashTrace Promotion Gate Decision"
 INDEX = "byEnvironment"
 # Leave this much of the Lambda timeout to answer CloudFormation.
-RESPONSE_RESERVE_SECONDS = 10.0
-RESPONSE_TIMEOUT_SECONDS = 8.0
 POLL_SECONDS = 10.0
 FAILED_STATUSES = frozenset({"failed", "rolled_back"})
 WAYS_THROUGH = (
@@ -277,40 +283,18 @@ def _publish_quietly(clients: Callable[[str], Any], decision: Mapping[str, str])
         logger.warning("publishing the gate's decision failed", exc_info=True)
 
 
-def send_response(event: Mapping[str, Any], body: Mapping[str, Any], timeout: float = RESPONSE_TIMEOUT_SECONDS) -> None:
-    """PUT the result to CloudFormation's pre-signed S3 URL (the only way a custom resource answers)."""
-    data = json.dumps(body).encode()
-    request = urllib.request.Request(  # noqa: S310  # nosec B310 (CloudFormation's https response URL)
-        str(event["ResponseURL"]),
-        data=data,
-        method="PUT",
-        headers={"Content-Type": "", "Content-Length": str(len(data))},
-    )
-    with urllib.request.urlopen(request, timeout=timeout) as response:  # noqa: S310  # nosec B310
-        response.read()
-
-
 def handler(
     event: Mapping[str, Any],
     context: Any,
     *,
     clients: Callable[[str], Any] | None = None,
-    respond: Callable[[Mapping[str, Any], Mapping[str, Any]], None] = send_response,
+    respond: Respond = send_response,
     sleep: Callable[[float], None] = time.sleep,
     clock: Callable[[], float] = time.monotonic,
 ) -> dict[str, Any]:
-    if not isinstance(event, Mapping) or "ResponseURL" not in event:
-        # Nobody to answer: fail loudly so the Errors alarm fires.
-        raise ValueError("not a CloudFormation custom resource event (no ResponseURL)")
-    body: dict[str, Any] = {
-        "Status": "FAILED",
-        "Reason": "",
-        # One stable id: an update never replaces the gate (a replacement would send a Delete).
-        "PhysicalResourceId": str(event.get("PhysicalResourceId") or "promotion-gate"),
-        "StackId": event.get("StackId"),
-        "RequestId": event.get("RequestId"),
-        "LogicalResourceId": event.get("LogicalResourceId"),
-    }
+    require_response_url(event)
+    # One stable id: an update never replaces the gate (a replacement would send a Delete).
+    body = failed_answer(event, str(event.get("PhysicalResourceId") or "promotion-gate"))
     try:
         request_type = event.get("RequestType")
         if request_type == "Delete":
@@ -318,11 +302,7 @@ def handler(
         elif request_type in ("Create", "Update"):
             settings = Settings.from_environment(os.environ)
             body["PhysicalResourceId"] = f"promotion-gate-{settings.environment}"
-            remaining = (
-                context.get_remaining_time_in_millis() / 1000
-                if context is not None and hasattr(context, "get_remaining_time_in_millis")
-                else float("inf")
-            )
+            remaining = remaining_seconds(context)
             budget = min(settings.approval_wait_seconds, remaining - RESPONSE_RESERVE_SECONDS - POLL_SECONDS)
             decision = decide(
                 event, settings, clients or Clients(settings.region), budget_seconds=budget, sleep=sleep, clock=clock
@@ -346,10 +326,5 @@ def handler(
             f"({type(error).__name__}: {error}); nothing was changed. Retry the deploy, or, in an emergency, "
             'deploy with -c break-glass="<reason>"'
         )[:1000]
-    try:
-        respond(event, body)
-    except Exception:
-        # One retry: an unanswered custom resource holds the stack for an hour.
-        logger.warning("answering CloudFormation failed; retrying once")
-        respond(event, body)
+    answer(event, body, respond)
     return body

@@ -137,6 +137,8 @@ def _front_doors(stack: Stack, groups: dict[str, Node]) -> None:
 # role bootstrap and the driver layer are how the database is reached, the function alarms are
 # monitoring. Drawn inside their capability, so the picture stays at the level a person thinks in.
 PART_OF = {"DatabaseAccess": "Database", "PostgresDriverLayer": "Database", "FunctionAlarms": "Monitoring"}
+# Code that functions of several capabilities carry (the custom-resource answer): not drawn.
+NOT_DRAWN = {"CustomResourceLayer"}
 
 
 def _groups(stack: Stack) -> dict[str, Node]:
@@ -144,7 +146,7 @@ def _groups(stack: Stack) -> dict[str, Node]:
     for logical_id, resource in stack.resources.items():
         top = stack.path_of(logical_id).split("/", 1)[0]
         top = PART_OF.get(top, top)
-        if resource.get("Type") == "AWS::CDK::Metadata" or top.startswith("Custom::"):
+        if resource.get("Type") == "AWS::CDK::Metadata" or top.startswith("Custom::") or top in NOT_DRAWN:
             continue
         groups.setdefault(_key(top), Node(_key(top), top)).resources[logical_id] = resource
     _front_doors(stack, groups)
