@@ -61,7 +61,11 @@ def test_an_unpinned_or_unhashed_requirement_is_refused(tmp_path: Path, line: st
 def test_the_functions_that_speak_postgresql_carry_the_layer(templates: dict[str, dict[str, Any]]) -> None:
     for name in ENVIRONMENT_STACKS:
         template = templates[name]
-        (layer,) = [logical_id for logical_id, _ in of_type(template, "AWS::Lambda::LayerVersion")]
+        (layer,) = [
+            logical_id
+            for logical_id, _ in of_type(template, "AWS::Lambda::LayerVersion")
+            if logical_id.startswith("PostgresDriverLayer")
+        ]
         carrying = {
             r["Properties"]["Environment"]["Variables"]["POWERTOOLS_SERVICE_NAME"]
             for _, r in of_type(template, "AWS::Lambda::Function")
