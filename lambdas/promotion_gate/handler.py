@@ -48,7 +48,7 @@ DIGEST_RE = re.compile(r"^sha256:[0-9a-f]{64}$")
 DECISION_SOURCE = "cashtrace.promotion-gate"
 DECISION = "CashTrace Promotion Gate Decision"
 INDEX = "byEnvironment"
-# Leave this much of the Lambda timeout to answer CloudFormation.
+# Between two reads of a record whose approval event is still on its way.
 POLL_SECONDS = 10.0
 FAILED_STATUSES = frozenset({"failed", "rolled_back"})
 WAYS_THROUGH = (
