@@ -8,26 +8,19 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from aws_cdk import Stack
 from aws_cdk import aws_lambda as lambda_
 from constructs import Construct
 
-from cashtrace_constructs.function import RUNTIME
+from cashtrace_constructs.function import stack_layer
 
 LAYER_DIR = Path(__file__).resolve().parent.parent / "lambdas" / "layers" / "custom_resource"
 
 
 def custom_resource_layer(scope: Construct) -> lambda_.ILayerVersion:
     """The stack's one custom-resource layer (made on first use)."""
-    stack = Stack.of(scope)
-    existing = stack.node.try_find_child("CustomResourceLayer")
-    if isinstance(existing, lambda_.LayerVersion):
-        return existing
-    return lambda_.LayerVersion(
-        stack,
+    return stack_layer(
+        scope,
         "CustomResourceLayer",
         description="How CashTrace's custom-resource handlers answer CloudFormation",
-        compatible_runtimes=[RUNTIME],
-        compatible_architectures=[lambda_.Architecture.ARM_64],
         code=lambda_.Code.from_asset(str(LAYER_DIR), exclude=["__pycache__", "*.pyc"]),
     )

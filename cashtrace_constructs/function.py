@@ -135,3 +135,19 @@ class PythonHandler(Construct):
         return ec2.SecurityGroup(
             self, "SecurityGroup", vpc=vpc, description=f"CashTrace {source} Lambda function (egress only)"
         )
+
+
+def stack_layer(scope: Construct, construct_id: str, *, description: str, code: lambda_.Code) -> lambda_.ILayerVersion:
+    """The stack's one layer of this id, made on first use: the functions that need it share it."""
+    stack = Stack.of(scope)
+    existing = stack.node.try_find_child(construct_id)
+    if isinstance(existing, lambda_.LayerVersion):
+        return existing
+    return lambda_.LayerVersion(
+        stack,
+        construct_id,
+        description=description,
+        compatible_runtimes=[RUNTIME],
+        compatible_architectures=[lambda_.Architecture.ARM_64],
+        code=code,
+    )

@@ -15,11 +15,12 @@ from pathlib import Path
 from typing import Any
 
 import jsii
-from aws_cdk import BundlingOptions, DockerImage, ILocalBundling, Stack
+from aws_cdk import BundlingOptions, DockerImage, ILocalBundling
 from aws_cdk import aws_lambda as lambda_
 from constructs import Construct
 
 from cashtrace_constructs.errors import DeploymentError, ErrorCode
+from cashtrace_constructs.function import stack_layer
 
 LAYER_DIR = Path(__file__).resolve().parent.parent / "lambdas" / "layers" / "postgres"
 _PIN = re.compile(r"^(?P<name>[A-Za-z0-9_.-]+)==(?P<version>\S+)\s+--hash=sha256:(?P<sha256>[0-9a-f]{64})\s*$")
@@ -99,18 +100,10 @@ class _WheelInstall:
 
 def postgres_driver_layer(scope: Construct) -> lambda_.ILayerVersion:
     """The stack's one driver layer (made on first use), for functions that speak PostgreSQL."""
-    stack = Stack.of(scope)
-    existing = stack.node.try_find_child("PostgresDriverLayer")
-    if isinstance(existing, lambda_.LayerVersion):
-        return existing
-    from cashtrace_constructs.function import RUNTIME  # the function module imports this one
-
-    return lambda_.LayerVersion(
-        stack,
+    return stack_layer(
+        scope,
         "PostgresDriverLayer",
         description="pg8000 (pure-Python PostgreSQL driver) and its dependencies, from hash-pinned wheels",
-        compatible_runtimes=[RUNTIME],
-        compatible_architectures=[lambda_.Architecture.ARM_64],
         code=lambda_.Code.from_asset(
             str(LAYER_DIR),
             exclude=["__pycache__"],
